@@ -1,0 +1,37 @@
+"""Use the ChatGPT Codex models through LiteLLM with the Codex CLI's login.
+
+import litellm
+from litellm_codex_oauth_provider import codex_auth_provider
+
+litellm.custom_provider_map = [{"provider": "codex", "custom_handler": codex_auth_provider}]
+litellm.completion(model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import litellm_compat
+from .exceptions import (
+    CodexAuthError,
+    CodexAuthFileNotFoundError,
+    CodexAuthRefreshError,
+    CodexAuthTokenError,
+    CodexAuthTokenExpiredError,
+    CodexModelError,
+)
+from .provider import CodexAuthProvider, codex_auth_provider
+
+litellm_compat.install()
+
+__all__ = [
+    "CodexAuthError",
+    "CodexAuthFileNotFoundError",
+    "CodexAuthProvider",
+    "CodexAuthRefreshError",
+    "CodexAuthTokenError",
+    "CodexAuthTokenExpiredError",
+    "CodexModelError",
+    "__version__",
+    "codex_auth_provider",
+]

@@ -1,0 +1,197 @@
+"""Every failure as the LiteLLM exception its retries, fallbacks and router cooldowns understand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import litellm
+import openai
+
+from .constants import PROVIDER_NAME
+from .exceptions import CodexAuthError, CodexModelError
+
+
+class CodexStreamError(Exception):
+    """A turn that failed inside the event stream (`response.failed`, `error`, cut short)."""
+
+    def __init__(self, code: str | None, message: str) -> None:
+        super().__init__(f"{message} ({code})" if code else message)
+        self.code = code
+        self.message = message
+
+
+def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
+    body = exc.body
+    if not isinstance(body, Mapping):
+        try:
+            body = exc.response.json()
+        except (ValueError, httpx.ResponseNotRead):
+            body = {}
+    error = body.get("error", body) if isinstance(body, Mapping) else {}
+    return dict(error) if isinstance(error, Mapping) else {"message": str(error)}
+
+
+def _reset_in_seconds(error: Mapping[str, Any]) -> int | None:
+    seconds = error.get("resets_in_seconds")
+    if isinstance(seconds, int | float):
+        return max(0, int(seconds))
+    resets_at = error.get("resets_at")
+    if isinstance(resets_at, int | float):
+        return max(0, int(resets_at - dt.datetime.now(dt.UTC).timestamp()))
+    return None
+
+
+def usage_limit_message(error: Mapping[str, Any]) -> tuple[str, int | None]:
+    """What a spent plan means for the user, with the reset in local time and seconds."""
+    plan = error.get("plan_type")
+    plan_text = f"ChatGPT {plan} plan" if plan else "ChatGPT plan"
+    seconds = _reset_in_seconds(error)
+    if seconds is None:
+        return f"The Codex usage limit of your {plan_text} is reached; wait for it to reset.", None
+    reset_local = (dt.datetime.now().astimezone() + dt.timedelta(seconds=seconds)).strftime(
+        "%Y-%m-%d %H:%M %Z"
+    )
+    return (
+        f"The Codex usage limit of your {plan_text} is reached; it resets at {reset_local} (in {seconds} s). "
+        "Retrying before then will fail; use another account or model meanwhile.",
+        seconds,
+    )
+
+
+def _is_usage_limit(error: Mapping[str, Any]) -> bool:
+    return error.get("type") == "usage_limit_reached" or error.get("code") == "usage_limit_reached"
+
+
+def _is_no_access(error: Mapping[str, Any]) -> bool:
+    return "usage_not_included" in (error.get("type"), error.get("code"))
+
+
+def _no_access_message() -> str:
+    return (
+        "Your ChatGPT plan does not include Codex (usage_not_included); "
+        "upgrade the plan or log in with another account (`codex login`)."
+    )
+
+
+def _rate_limit(
+    message: str, model: str, retry_after: int | None, request: httpx.Request | None
+) -> Exception:
+    headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
+    response = httpx.Response(429, headers=headers, request=request or httpx.Request("POST", "https://codex"))
+    return litellm.RateLimitError(
+        message, llm_provider=PROVIDER_NAME, model=model, response=response, headers=headers
+    )
+
+
+def _synthetic_response(status: int) -> httpx.Response:
+    return httpx.Response(status, request=httpx.Request("POST", "https://codex"))
+
+
+def _from_status(exc: openai.APIStatusError, model: str) -> Exception:
+    status = exc.status_code
+    error = _error_body(exc)
+    message = str(error.get("message") or exc.message)
+    code = error.get("code") or error.get("type")
+    if _is_usage_limit(error):
+        text, seconds = usage_limit_message(error)
+        return _rate_limit(text, model, seconds, exc.request)
+    if _is_no_access(error):
+        return litellm.PermissionDeniedError(
+            _no_access_message(), llm_provider=PROVIDER_NAME, model=model, response=exc.response
+        )
+    if code == "context_length_exceeded":
+        return litellm.ContextWindowExceededError(
+            message, model=model, llm_provider=PROVIDER_NAME, response=exc.response
+        )
+    if status == 401:
+        return litellm.AuthenticationError(
+            f"The Codex backend refused the login ({message}). Run `codex login` to sign in again.",
+            llm_provider=PROVIDER_NAME,
+            model=model,
+            response=exc.response,
+        )
+    if status == 403:
+        return litellm.PermissionDeniedError(
+            message, llm_provider=PROVIDER_NAME, model=model, response=exc.response
+        )
+    if status == 400:
+        param = error.get("param")
+        detail = f"{message} (parameter: {param})" if param else message
+        return litellm.BadRequestError(
+            detail, model=model, llm_provider=PROVIDER_NAME, response=exc.response, body=error
+        )
+    if status == 404:
+        return litellm.NotFoundError(message, model=model, llm_provider=PROVIDER_NAME, response=exc.response)
+    if status == 429:
+        retry = exc.response.headers.get("retry-after")
+        return _rate_limit(message, model, int(float(retry)) if retry else None, exc.request)
+    if status == 503:
+        return litellm.ServiceUnavailableError(
+            message, llm_provider=PROVIDER_NAME, model=model, response=exc.response
+        )
+    if status >= 500:
+        return litellm.InternalServerError(
+            message, llm_provider=PROVIDER_NAME, model=model, response=exc.response
+        )
+    return litellm.APIError(status, message, llm_provider=PROVIDER_NAME, model=model, request=exc.request)
+
+
+def _from_stream(exc: CodexStreamError, model: str) -> Exception:
+    code, message = exc.code or "", exc.message
+    if code == "context_length_exceeded":
+        return litellm.ContextWindowExceededError(message, model=model, llm_provider=PROVIDER_NAME)
+    if code in ("usage_limit_reached", "insufficient_quota", "rate_limit_exceeded"):
+        return _rate_limit(f"{message} ({code})", model, None, None)
+    if code == "usage_not_included":
+        return litellm.PermissionDeniedError(
+            _no_access_message(), llm_provider=PROVIDER_NAME, model=model, response=_synthetic_response(403)
+        )
+    if code in ("server_is_overloaded", "slow_down"):
+        return litellm.ServiceUnavailableError(f"{message} ({code})", llm_provider=PROVIDER_NAME, model=model)
+    if code in ("invalid_prompt", "invalid_request_error"):
+        return litellm.BadRequestError(f"{message} ({code})", model=model, llm_provider=PROVIDER_NAME)
+    if code == "stream_incomplete":
+        return litellm.APIConnectionError(message, llm_provider=PROVIDER_NAME, model=model)
+    return litellm.InternalServerError(
+        f"{message} ({code or 'no code'})", llm_provider=PROVIDER_NAME, model=model
+    )
+
+
+def to_litellm_error(exc: BaseException, model: str) -> BaseException:
+    """Map one of our or openai's exceptions to LiteLLM's; anything else is returned as it is."""
+    if isinstance(exc, litellm.exceptions.OpenAIError) and not isinstance(exc, openai.APIError):
+        return exc  # already a LiteLLM exception
+    if isinstance(exc, CodexAuthError):
+        return litellm.AuthenticationError(exc.message, llm_provider=PROVIDER_NAME, model=model)
+    if isinstance(exc, CodexModelError):
+        return litellm.BadRequestError(str(exc), model=model, llm_provider=PROVIDER_NAME)
+    if isinstance(exc, CodexStreamError):
+        return _from_stream(exc, model)
+    if isinstance(exc, openai.APITimeoutError):
+        return litellm.Timeout(
+            f"The Codex backend did not answer in time: {exc}", model=model, llm_provider=PROVIDER_NAME
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return litellm.APIConnectionError(
+            f"Cannot reach the Codex backend: {exc}",
+            llm_provider=PROVIDER_NAME,
+            model=model,
+            request=exc.request,
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return _from_status(exc, model)
+    if isinstance(exc, openai.APIError):
+        body = exc.body if isinstance(exc.body, Mapping) else {}
+        return _from_stream(CodexStreamError(body.get("code") or body.get("type"), exc.message), model)
+    if isinstance(exc, ValueError):
+        return litellm.BadRequestError(str(exc), model=model, llm_provider=PROVIDER_NAME)
+    return exc
+
+
+def error_summary(exc: BaseException) -> str:
+    """One line for logs: the class and message, never request headers."""
+    return json.dumps({"error": type(exc).__name__, "message": str(exc)[:500]})

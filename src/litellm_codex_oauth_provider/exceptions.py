@@ -1,0 +1,47 @@
+"""Errors raised by the package; each says what happened and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LOGIN_HINT = "Run `codex login` to sign in again."
+
+
+class CodexAuthError(Exception):
+    """Base of every login problem; surfaces through LiteLLM as a 401 AuthenticationError."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+class CodexAuthFileNotFoundError(CodexAuthError):
+    """The Codex CLI login file does not exist where we looked."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"No Codex login found at {path}. {LOGIN_HINT} "
+            "(or set CODEX_HOME / CODEX_AUTH_FILE to where your auth.json lives).",
+            path=path,
+        )
+
+
+class CodexAuthTokenError(CodexAuthError):
+    """The login file exists but its tokens cannot be used as they are."""
+
+
+class CodexAuthTokenExpiredError(CodexAuthTokenError):
+    """The access token has expired and could not be refreshed."""
+
+
+class CodexAuthRefreshError(CodexAuthError):
+    """Refreshing the login failed; `code` is the token endpoint's error code when it gave one."""
+
+    def __init__(self, message: str, *, path: Path | None = None, code: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.code = code
+
+
+class CodexModelError(ValueError):
+    """A model id that no catalog knows, or a tier the model does not offer."""

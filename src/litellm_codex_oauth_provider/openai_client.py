@@ -1,0 +1,159 @@
+"""OpenAI clients aimed at the Codex backend: the login on every request, Codex headers, no 429 retries."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import threading
+import weakref
+from typing import Any
+
+import httpx
+from openai import AsyncOpenAI, OpenAI
+
+from . import __version__, settings
+from .auth import CodexAuth, CodexTokenManager
+from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
+
+#: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
+_NEVER_RETRY = frozenset({404, 429})
+_PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
+
+
+def user_agent() -> str:
+    """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
+    return (
+        f"{ORIGINATOR}/{CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) "
+        f"litellm-codex-oauth-provider/{__version__}"
+    )
+
+
+def codex_headers() -> dict[str, str]:
+    return {HEADER_ORIGINATOR: ORIGINATOR, "User-Agent": user_agent(), "Accept": "text/event-stream"}
+
+
+def default_timeout() -> httpx.Timeout:
+    """Read timeout doubles as the idle-stream timeout: the longest gap allowed between two events."""
+    return httpx.Timeout(timeout=settings.stream_idle_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
+
+
+class CodexOpenAIClient(OpenAI):
+    """`OpenAI` whose base URL is the Codex backend and whose requests carry the ChatGPT login."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_manager: CodexTokenManager,
+        max_retries: int | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.token_manager = token_manager
+        http_client = httpx.Client(
+            auth=CodexAuth(token_manager),
+            timeout=timeout or default_timeout(),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        super().__init__(
+            api_key=_PLACEHOLDER_KEY,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=settings.max_retries() if max_retries is None else max_retries,
+            timeout=timeout or default_timeout(),
+            default_headers=codex_headers(),
+            **kwargs,
+        )
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def user_agent(self) -> str:
+        return user_agent()
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+
+
+class AsyncCodexOpenAIClient(AsyncOpenAI):
+    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_manager: CodexTokenManager,
+        max_retries: int | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.token_manager = token_manager
+        http_client = httpx.AsyncClient(
+            auth=CodexAuth(token_manager),
+            timeout=timeout or default_timeout(),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        super().__init__(
+            api_key=_PLACEHOLDER_KEY,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=settings.max_retries() if max_retries is None else max_retries,
+            timeout=timeout or default_timeout(),
+            default_headers=codex_headers(),
+            **kwargs,
+        )
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def user_agent(self) -> str:
+        return user_agent()
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+
+
+class ClientPool:
+    """One client per base URL (and, for async, per event loop), reused so connections are pooled.
+
+    An async httpx client cannot move between event loops, so async clients are keyed by the
+    running loop and forgotten with it; sync clients are shared by all threads.
+    """
+
+    def __init__(self, token_manager: CodexTokenManager) -> None:
+        self.token_manager = token_manager
+        self._lock = threading.Lock()
+        self._sync: dict[str, CodexOpenAIClient] = {}
+        self._async: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, AsyncCodexOpenAIClient]
+        ] = weakref.WeakKeyDictionary()
+
+    def sync_client(self, base_url: str) -> CodexOpenAIClient:
+        with self._lock:
+            client = self._sync.get(base_url)
+            if client is None:
+                client = self._sync[base_url] = CodexOpenAIClient(
+                    base_url=base_url, token_manager=self.token_manager
+                )
+            return client
+
+    def async_client(self, base_url: str) -> AsyncCodexOpenAIClient:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            per_loop = self._async.setdefault(loop, {})
+            client = per_loop.get(base_url)
+            if client is None:
+                client = per_loop[base_url] = AsyncCodexOpenAIClient(
+                    base_url=base_url, token_manager=self.token_manager
+                )
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._sync.values():
+                client.close()
+            self._sync.clear()

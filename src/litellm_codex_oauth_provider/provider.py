@@ -1,0 +1,408 @@
+"""`CodexAuthProvider`: the LiteLLM custom provider for the ChatGPT Codex backend.
+
+A call reads top to bottom: resolve the model against the catalog → build the Responses
+request (`request.py`) → send it with the pooled OpenAI client (`openai_client.py`) → translate
+the event stream (`stream.py`) → LiteLLM chunks or one `ModelResponse`. Sync calls use the
+sync client and async calls the async one; no call ever creates an event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import openai
+from litellm import CustomLLM
+from litellm.types.utils import ModelResponse, ModelResponseStream
+
+from . import settings
+from .auth import CodexTokenManager
+from .catalog import ModelCatalog, ModelInfo
+from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
+from .errors import to_litellm_error
+from .exceptions import CodexModelError
+from .model_map import ModelSpec, close_matches, normalize_model
+from .openai_client import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient
+from .remote_resources import CatalogStore
+from .request import CodexRequest, build_request
+from .stream import TurnTranslator
+
+logger = logging.getLogger(__name__)
+
+#: Deployment settings that arrive among the optional params (LiteLLM passes unknown keys on).
+_LOGIN_PARAMS = ("codex_home", "codex_auth_file")
+
+
+@dataclass
+class _Call:
+    """Everything one LiteLLM call needs, resolved before anything is sent."""
+
+    model: str
+    base_url: str
+    spec: ModelSpec
+    info: ModelInfo | None
+    messages: list[Mapping[str, Any]]
+    optional_params: dict[str, Any]
+    litellm_params: Mapping[str, Any]
+    timeout: float | httpx.Timeout | None
+    pool: ClientPool
+    n: int = 1
+
+
+def _timeout(timeout: Any) -> httpx.Timeout | None:
+    """LiteLLM's `timeout` bounds the whole call; the idle-stream timeout bounds gaps between events."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, int | float) and timeout > 0:
+        idle = min(float(timeout), settings.stream_idle_timeout())
+        return httpx.Timeout(float(timeout), read=idle, connect=min(10.0, float(timeout)))
+    return None
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The backend's plan-usage headers, named the way the LiteLLM proxy passes provider headers on."""
+    return {
+        f"llm_provider-{k.lower()}": v
+        for k, v in headers.items()
+        if k.lower().startswith(RATE_LIMIT_HEADER_PREFIX)
+    }
+
+
+class CodexAuthProvider(CustomLLM):
+    """LiteLLM provider `codex`: `codex/<model>` through the ChatGPT Codex backend with the Codex CLI login."""
+
+    def __init__(self, *, auth_file: str | None = None, codex_home: str | None = None) -> None:
+        super().__init__()
+        self._auth_file = auth_file
+        self._codex_home = codex_home
+        self._lock = threading.Lock()
+        self._pools: dict[tuple[str | None, str | None], ClientPool] = {}
+        self.catalogs = CatalogStore()
+        self._codex_instructions_models: set[str] = set()
+
+    # -- resolution --------------------------------------------------------------------------------
+
+    def pool_for(self, auth_file: str | None = None, codex_home: str | None = None) -> ClientPool:
+        """One token manager and client pool per login, shared by every call that uses it."""
+        key = (auth_file or self._auth_file, codex_home or self._codex_home)
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = ClientPool(CodexTokenManager(key[0], codex_home=key[1]))
+            return pool
+
+    def _prepare(
+        self,
+        model: str,
+        messages: list,
+        api_base: str | None,
+        optional_params: dict,
+        litellm_params: Mapping[str, Any] | None,
+        timeout: Any,
+    ) -> _Call:
+        params = dict(optional_params or {})
+        login = {k: params.pop(k, None) or (litellm_params or {}).get(k) for k in _LOGIN_PARAMS}
+        n = int(params.pop("n", None) or 1)
+        return _Call(
+            model=model,
+            base_url=settings.api_base(api_base),
+            spec=ModelSpec(model),
+            info=None,
+            messages=list(messages),
+            optional_params=params,
+            litellm_params=litellm_params or {},
+            timeout=_timeout(timeout),
+            pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
+            n=n,
+        )
+
+    def _resolve(self, call: _Call, catalog: ModelCatalog) -> None:
+        spec = normalize_model(call.model, catalog.slugs)
+        info = catalog.get(spec.slug)
+        if info is None and catalog.source != "bundled":
+            suggestions = close_matches(spec.slug, catalog.slugs)
+            hint = f" Did you mean {', '.join('codex/' + s for s in suggestions)}?" if suggestions else ""
+            raise CodexModelError(
+                f"Model {spec.slug!r} is not in the Codex model catalog.{hint} "
+                "`codex-litellm models` lists the models your plan offers."
+            )
+        call.spec, call.info = spec, info
+
+    def _request(self, call: _Call, fallback_instructions: str | None) -> CodexRequest:
+        return build_request(
+            call.spec,
+            call.info,
+            call.messages,
+            call.optional_params,
+            call.litellm_params,
+            fallback_instructions=fallback_instructions,
+            force_codex_instructions=call.spec.slug in self._codex_instructions_models,
+        )
+
+    @staticmethod
+    def _send_kwargs(req: CodexRequest, call: _Call) -> dict[str, Any]:
+        body = dict(req.body)
+        known = {k: body.pop(k) for k in ("model", "input", "stream") if k in body}
+        kwargs: dict[str, Any] = {
+            **known,
+            "extra_body": body,
+            "extra_headers": {HEADER_SESSION_ID: req.session_id},
+        }
+        if call.timeout is not None:
+            kwargs["timeout"] = call.timeout
+        return kwargs
+
+    def _instructions_rejected(self, exc: BaseException, call: _Call) -> bool:
+        """A 400 about instructions: switch this model to the Codex instructions and retry once."""
+        if (
+            isinstance(exc, openai.BadRequestError)
+            and "instruction" in str(exc).lower()
+            and call.spec.slug not in self._codex_instructions_models
+        ):
+            logger.warning(
+                "codex: the backend rejected the instructions for %s; retrying with the Codex instructions",
+                call.spec.slug,
+            )
+            self._codex_instructions_models.add(call.spec.slug)
+            return True
+        return False
+
+    # -- sync path ---------------------------------------------------------------------------------
+
+    def _open_sync(self, call: _Call) -> tuple[openai.Stream[Any], CodexRequest]:
+        client: CodexOpenAIClient = call.pool.sync_client(call.base_url)
+        self._resolve(call, self.catalogs.catalog(client))
+        fallback = self.catalogs.instructions_fallback(call.spec.slug) if call.info is None else None
+        for attempt in range(2):
+            req = self._request(call, fallback)
+            try:
+                return client.responses.create(**self._send_kwargs(req, call)), req
+            except openai.BadRequestError as exc:
+                if attempt or not self._instructions_rejected(exc, call):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _turn_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
+        stream, req = self._open_sync(call)
+        translator = TurnTranslator(model=call.model)
+        with stream:
+            for event in stream:
+                translator.handle(event)
+        translator.to_model_response(model_response)
+        self._annotate(model_response, req, stream.response.headers)
+        return model_response
+
+    def completion(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Callable,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: dict | None = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> ModelResponse:
+        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            if call.n <= 1:
+                return self._turn_sync(call, model_response)
+            with ThreadPoolExecutor(max_workers=min(call.n, 8)) as pool:
+                results = list(
+                    pool.map(lambda _: self._turn_sync(call, _fresh(model_response)), range(call.n))
+                )
+            return _merge_choices(model_response, results)
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
+
+    def streaming(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Callable,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: dict | None = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> Iterator[ModelResponseStream]:
+        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            _refuse_streaming_n(call)
+            stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
+        self._record_headers(req, stream.response.headers)
+        return self._iterate_sync(call, stream)
+
+    def _iterate_sync(self, call: _Call, stream: openai.Stream[Any]) -> Iterator[ModelResponseStream]:
+        translator = TurnTranslator(model=call.model, keep_output=False)
+        try:
+            with stream:
+                for event in stream:
+                    yield from translator.handle(event)
+            translator.check_complete()
+        except Exception as exc:
+            raise to_litellm_error(exc, call.model) from exc
+
+    # -- async path --------------------------------------------------------------------------------
+
+    async def _open_async(self, call: _Call) -> tuple[openai.AsyncStream[Any], CodexRequest]:
+        client: AsyncCodexOpenAIClient = call.pool.async_client(call.base_url)
+        self._resolve(call, await self.catalogs.acatalog(client))
+        fallback = await self.catalogs.ainstructions_fallback(call.spec.slug) if call.info is None else None
+        for attempt in range(2):
+            req = self._request(call, fallback)
+            try:
+                return await client.responses.create(**self._send_kwargs(req, call)), req
+            except openai.BadRequestError as exc:
+                if attempt or not self._instructions_rejected(exc, call):
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _turn_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
+        stream, req = await self._open_async(call)
+        translator = TurnTranslator(model=call.model)
+        async with stream:
+            async for event in stream:
+                translator.handle(event)
+        translator.to_model_response(model_response)
+        self._annotate(model_response, req, stream.response.headers)
+        return model_response
+
+    async def acompletion(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Callable,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: dict | None = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> ModelResponse:
+        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            if call.n <= 1:
+                return await self._turn_async(call, model_response)
+            results = await asyncio.gather(
+                *(self._turn_async(call, _fresh(model_response)) for _ in range(call.n))
+            )
+            return _merge_choices(model_response, list(results))
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
+
+    async def astreaming(
+        self,
+        model: str,
+        messages: list,
+        api_base: str,
+        custom_prompt_dict: dict,
+        model_response: ModelResponse,
+        print_verbose: Callable,
+        encoding: Any,
+        api_key: Any,
+        logging_obj: Any,
+        optional_params: dict,
+        acompletion: Any = None,
+        litellm_params: Any = None,
+        logger_fn: Any = None,
+        headers: dict | None = None,
+        timeout: Any = None,
+        client: Any = None,
+    ) -> AsyncIterator[ModelResponseStream]:
+        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            _refuse_streaming_n(call)
+            stream, req = await self._open_async(call)
+            self._record_headers(req, stream.response.headers)
+            translator = TurnTranslator(model=call.model, keep_output=False)
+            async with stream:
+                async for event in stream:
+                    for chunk in translator.handle(event):
+                        yield chunk
+            translator.check_complete()
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _record_headers(self, req: CodexRequest, headers: httpx.Headers) -> None:
+        """Hook for the plan-usage snapshot; the base provider only logs in debug mode."""
+        if settings.debug():
+            logger.debug("codex: turn for %s sent; dropped=%s", req.slug, req.dropped)
+
+    def _annotate(self, model_response: ModelResponse, req: CodexRequest, headers: httpx.Headers) -> None:
+        self._record_headers(req, headers)
+        hidden = getattr(model_response, "_hidden_params", None)
+        if hidden is None:
+            hidden = {}
+            model_response._hidden_params = hidden  # type: ignore[attr-defined]
+        extra = hidden.setdefault("additional_headers", {})
+        extra.update(rate_limit_headers(headers))
+        hidden["codex_dropped_params"] = list(req.dropped)
+
+
+def _refuse_streaming_n(call: _Call) -> None:
+    if call.n > 1:
+        raise CodexModelError("n > 1 cannot be streamed by the Codex backend; use stream=False or n=1")
+
+
+def _fresh(model_response: ModelResponse) -> ModelResponse:
+    return ModelResponse(model=model_response.model)
+
+
+def _merge_choices(target: ModelResponse, results: list[ModelResponse]) -> ModelResponse:
+    """n answers as one response with n choices; usage is the sum."""
+    first = results[0]
+    target.id, target.created, target.model = first.id, first.created, first.model
+    choices = []
+    for i, result in enumerate(results):
+        choice = copy.copy(result.choices[0])
+        choice.index = i
+        choices.append(choice)
+    target.choices = choices  # type: ignore[assignment]
+    usages = [getattr(r, "usage", None) for r in results]
+    if all(u is not None for u in usages):
+        total = copy.deepcopy(usages[0])
+        for u in usages[1:]:
+            total.prompt_tokens += u.prompt_tokens
+            total.completion_tokens += u.completion_tokens
+            total.total_tokens += u.total_tokens
+        target.usage = total  # type: ignore[attr-defined]
+    target._hidden_params = getattr(first, "_hidden_params", {})  # type: ignore[attr-defined]
+    return target
+
+
+codex_auth_provider = CodexAuthProvider()
