@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (Python >= 3.11) and install the package with what the proxy and the tests need.
+# Usage: scripts/setup.sh            (proxy + tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c 'import litellm_codex_oauth_provider, litellm, pytest' >/dev/null
+  rm -f .venv/.installed-* && touch "$stamp"
+fi

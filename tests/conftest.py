@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated environment per test, a Codex login, and the fake backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch LiteLLM's price map from the internet
+
+import litellm
+import pytest
+
+from tests.support.logins import write_auth_file
+
+_CODEX_ENV = (
+    "CODEX_HOME", "CODEX_AUTH_FILE", "CODEX_API_BASE", "CODEX_CACHE_DIR", "CODEX_MODE", "CODEX_DEBUG",
+    "CODEX_REFRESH_TOKEN_URL_OVERRIDE", "CODEX_CATALOG_TTL", "CODEX_CLIENT_VERSION", "CODEX_REASONING_SUMMARY",
+    "CODEX_STREAM_IDLE_TIMEOUT", "CODEX_MAX_RETRIES", "CODEX_INSTRUCTIONS_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's real login, cache or backend; nothing can reach the internet."""
+    for name in _CODEX_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CODEX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("CODEX_API_BASE", "http://127.0.0.1:9/backend-api/codex")  # closed port: fail fast
+    monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/oauth/token")
+    monkeypatch.setenv("CODEX_INSTRUCTIONS_URL", "http://127.0.0.1:9/instructions")
+    monkeypatch.setenv("CODEX_MAX_RETRIES", "0")
+    saved = list(litellm.custom_provider_map)
+    yield
+    litellm.custom_provider_map = saved
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Codex home with a valid ChatGPT login for account `acct-123`, selected via CODEX_HOME."""
+    home = tmp_path / "codex-home"
+    write_auth_file(home)
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def provider():
+    """A fresh provider registered as `codex` (fresh so no pooled client outlives its test)."""
+    from litellm_codex_oauth_provider import CodexAuthProvider
+
+    instance = CodexAuthProvider()
+    litellm.custom_provider_map = [{"provider": "codex", "custom_handler": instance}]
+    yield instance
+    for pool in instance._pools.values():
+        pool.close()
