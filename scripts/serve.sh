@@ -4,4 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ -z "${LITELLM_MASTER_KEY:-}" ]; then
+  # The proxy must not be open to anyone on the network: make a key once, keep it private.
+  if [ ! -s .litellm-master-key ]; then
+    (umask 077 && .venv/bin/python -c 'import secrets; print("sk-" + secrets.token_hex(32))' > .litellm-master-key)
+  fi
+  LITELLM_MASTER_KEY=$(cat .litellm-master-key)
+  export LITELLM_MASTER_KEY
+  echo "proxy key (use it as the OpenAI api_key): in $(pwd)/.litellm-master-key" >&2
+fi
 exec .venv/bin/litellm --config litellm_config.yaml --host "${HOST:-127.0.0.1}" --port "${PORT:-4000}" "$@"

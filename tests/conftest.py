@@ -55,3 +55,14 @@ def provider():
     yield instance
     for pool in instance._pools.values():
         pool.close()
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch):
+    """The fake Codex backend on 127.0.0.1, with CODEX_API_BASE and the token URL pointing at it."""
+    from tests.support.fake_codex import FakeCodexBackend
+
+    with FakeCodexBackend() as backend:
+        monkeypatch.setenv("CODEX_API_BASE", backend.base_url)
+        monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", backend.token_url)
+        yield backend

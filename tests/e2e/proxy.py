@@ -1,0 +1,64 @@
+"""Start the LiteLLM proxy as a subprocess, the way a user does, pointed at a fake backend."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+MASTER_KEY = "sk-e2e-" + "5f2b8c0d9e1a4f7b" * 4
+ROOT = Path(__file__).resolve().parents[2]
+LITELLM = Path(sys.executable).with_name("litellm")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_proxy(env: Mapping[str, str], *, config: Path = ROOT / "litellm_config.yaml",
+                  extra_args: tuple[str, ...] = (), log: Path | None = None, startup_timeout: float = 120.0
+                  ) -> Iterator[str]:
+    """Yield the proxy's base URL once `/health/liveliness` answers; stop it afterwards."""
+    port = free_port()
+    full_env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
+                "LITELLM_MASTER_KEY": MASTER_KEY, **env}
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *extra_args],
+        env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                tail = log.read_text(errors="replace")[-3000:] if log else ""
+                raise RuntimeError(f"the proxy exited with {proc.returncode}:\n{tail}")
+            try:
+                if httpx.get(f"{url}/health/liveliness", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the proxy did not start in time")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log:
+            out.close()
