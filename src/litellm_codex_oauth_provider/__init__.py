@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import litellm_compat
+from . import litellm_compat, log
 from .exceptions import (
     CodexAuthError,
     CodexAuthFileNotFoundError,
@@ -23,6 +23,7 @@ from .exceptions import (
 from .provider import CodexAuthProvider, codex_auth_provider
 
 litellm_compat.install()
+log.configure()
 
 __all__ = [
     "CodexAuthError",
