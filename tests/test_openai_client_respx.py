@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import openai
 import pytest
 import respx
 
@@ -45,7 +46,7 @@ def test_usage_limits_are_never_retried_by_the_client(codex_home, status):
     error = HttpError.usage_limit_reached(plan_type="plus", resets_in_seconds=60)
     route = respx.post(f"{BASE}/responses").mock(return_value=httpx.Response(status, json=error.json_body))
     client = CodexOpenAIClient(base_url=BASE, token_manager=CodexTokenManager(), max_retries=3)
-    with pytest.raises(Exception):  # the openai status error; mapped to LiteLLM's by the provider
+    with pytest.raises(openai.APIStatusError):  # mapped to LiteLLM's exceptions by the provider
         client.responses.create(model="gpt-5.5", input="hi", stream=True)
     assert route.call_count == 1
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import litellm_compat, log
+from .client import AsyncCodexClient, CodexClient
 from .exceptions import (
     CodexAuthError,
     CodexAuthFileNotFoundError,
+    CodexAuthFileNotWritableError,
     CodexAuthRefreshError,
+    CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
     CodexAuthTokenExpiredError,
     CodexModelError,
@@ -26,12 +29,16 @@ litellm_compat.install()
 log.configure()
 
 __all__ = [
+    "AsyncCodexClient",
     "CodexAuthError",
     "CodexAuthFileNotFoundError",
+    "CodexAuthFileNotWritableError",
     "CodexAuthProvider",
     "CodexAuthRefreshError",
+    "CodexAuthRefreshUnavailableError",
     "CodexAuthTokenError",
     "CodexAuthTokenExpiredError",
+    "CodexClient",
     "CodexModelError",
     "__version__",
     "codex_auth_provider",

@@ -1,25 +1,67 @@
-"""The Codex CLI login: reading `auth.json` and putting its credentials on each request.
+"""The Codex CLI login: reading `auth.json`, keeping it fresh, and putting it on each request.
 
 `CodexAuth` is an `httpx.Auth` flow: it adds the bearer token and account header, and on a
 401 asks the token manager for fresh credentials and sends the request once more.
+
+`CodexTokenManager` is the one place that refreshes. ChatGPT refresh tokens are single-use, so
+a refresh must never race another one on the same login, in this process or any other:
+
+* threads queue on one lock per auth file, event-loop tasks share one refresh per loop (run in
+  a worker thread, so the loop never waits on HTTP or a file lock);
+* processes (other workers, the Codex CLI) take `flock(LOCK_EX)` on `<folder>/auth.lock`, as
+  the CLI does, and re-read `auth.json` under it: if another process already refreshed, its
+  tokens are used and ours is never spent;
+* we refresh 60 s before expiry (or a quarter of a short token's life), well after the CLI
+  (300 s, and before it locks), so while a CLI runs it always refreshes first;
+* the new tokens are written to a temporary file beside `auth.json` and renamed over it.
+
+See docs/authentication.md.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
+import errno
+import functools
 import json
+import logging
 import os
+import random
+import re
+import ssl
+import tempfile
 import threading
-from collections.abc import AsyncGenerator, Generator
+import time
+import weakref
+from collections.abc import AsyncGenerator, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 
+from . import constants as C
 from . import settings
 from .constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
-from .exceptions import LOGIN_HINT, CodexAuthFileNotFoundError, CodexAuthTokenError
+from .exceptions import (
+    LOGIN_HINT,
+    CodexAuthFileNotFoundError,
+    CodexAuthFileNotWritableError,
+    CodexAuthRefreshError,
+    CodexAuthRefreshUnavailableError,
+    CodexAuthTokenError,
+)
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; refreshes stay single-flight within the process only
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +81,43 @@ def decode_jwt_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def parse_rfc3339(text: Any) -> float | None:
+    """Epoch seconds of an RFC 3339 time such as `last_refresh` (the CLI writes nanoseconds)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def rfc3339_now() -> str:
+    """`last_refresh` as the CLI writes it: RFC 3339 in UTC with a `Z`."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def refresh_due_at(claims: dict[str, Any], last_refresh: Any) -> float | None:
+    """When to refresh: a margin before `exp`, else 8 days after `last_refresh`, else never.
+
+    The margin is 60 s, or a quarter of the token's life when that is shorter, so a short-lived
+    token is not refreshed the moment it arrives; both are far inside the CLI's 300 s.
+    """
+    exp = _number(claims.get("exp"))
+    if exp is not None:
+        iat = _number(claims.get("iat"))
+        margin = C.REFRESH_MARGIN_SECONDS
+        if iat is not None and exp > iat:
+            margin = min(margin, (exp - iat) / 4)
+        return exp - margin
+    refreshed = parse_rfc3339(last_refresh)
+    return None if refreshed is None else refreshed + C.REFRESH_MAX_AGE_SECONDS
+
+
 @dataclass(frozen=True)
 class AuthRecord:
     """A parsed `auth.json`; `raw` keeps every field so a write-back loses none."""
@@ -48,10 +127,28 @@ class AuthRecord:
     credentials: Credentials
     refresh_token: str | None = field(default=None, repr=False)
     last_refresh: str | None = None
+    #: Epoch seconds after which a request should refresh first (computed once, not per request).
+    refresh_at: float | None = None
 
     @property
     def access_claims(self) -> dict[str, Any]:
         return decode_jwt_claims(self.credentials.access_token)
+
+    def due(self, now: float | None = None) -> bool:
+        """True when the token should be refreshed before it is used."""
+        return self.refresh_at is not None and (time.time() if now is None else now) >= self.refresh_at
+
+    def usable(self, now: float | None = None) -> bool:
+        """True while the access token has not expired (unknown expiry counts as usable)."""
+        expires_at = self.credentials.expires_at
+        now = time.time() if now is None else now
+        return expires_at is None or now < expires_at - C.EXPIRY_SKEW_SECONDS
+
+
+def _account_from_claims(claims: dict[str, Any]) -> str | None:
+    auth_claim = claims.get(JWT_AUTH_CLAIM)
+    account = auth_claim.get("chatgpt_account_id") if isinstance(auth_claim, dict) else None
+    return account if isinstance(account, str) and account else None
 
 
 def parse_auth_data(data: Any, path: Path) -> AuthRecord:
@@ -74,37 +171,48 @@ def parse_auth_data(data: Any, path: Path) -> AuthRecord:
         ) from None
     account_id = tokens.get("account_id")
     if not isinstance(account_id, str) or not account_id:
-        auth_claim = claims.get(JWT_AUTH_CLAIM)
-        account_id = auth_claim.get("chatgpt_account_id") if isinstance(auth_claim, dict) else None
-    if not isinstance(account_id, str) or not account_id:
+        account_id = _account_from_claims(claims)
+    if not account_id:
         raise CodexAuthTokenError(
             f"{path} names no ChatGPT account (no `tokens.account_id`, no account claim in the token). {LOGIN_HINT}",
             path=path,
         )
-    exp = claims.get("exp")
+    exp = _number(claims.get("exp"))
     refresh_token = tokens.get("refresh_token")
     last_refresh = data.get("last_refresh")
     return AuthRecord(
         path=path,
         raw=data,
-        credentials=Credentials(
-            access_token=access_token,
-            account_id=account_id,
-            expires_at=float(exp) if isinstance(exp, int | float) else None,
-        ),
+        credentials=Credentials(access_token=access_token, account_id=account_id, expires_at=exp),
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         last_refresh=last_refresh if isinstance(last_refresh, str) else None,
+        refresh_at=refresh_due_at(claims, last_refresh),
     )
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, under a shared flock when it is free (the CLI's readers take one).
+
+    Never waits for the lock: writers replace the file by renaming, so a reader cannot see
+    half a file either way, and this may run on an event loop's thread.
+    """
+    with open(path, encoding="utf-8") as handle:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return handle.read()
 
 
 def read_auth_file(path: Path) -> AuthRecord:
     """Read and parse `auth.json`; a missing file says where we looked and how to log in."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except FileNotFoundError:
         raise CodexAuthFileNotFoundError(path) from None
     except OSError as exc:
         raise CodexAuthTokenError(f"Cannot read {path}: {exc.strerror}. {LOGIN_HINT}", path=path) from None
+    except UnicodeDecodeError:
+        raise CodexAuthTokenError(f"{path} is not UTF-8 text. {LOGIN_HINT}", path=path) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -114,50 +222,659 @@ def read_auth_file(path: Path) -> AuthRecord:
     return parse_auth_data(data, path)
 
 
+Stamp = tuple[int, int, int]
+
+
+def file_stamp(path: Path) -> Stamp:
+    """Inode, mtime and size: a rename-over (ours, the CLI's) always changes the inode."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise CodexAuthFileNotFoundError(path) from None
+    except OSError as exc:
+        raise CodexAuthTokenError(f"Cannot read {path}: {exc.strerror}. {LOGIN_HINT}", path=path) from None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+# --------------------------------------------------------------------------- shared per-file state
+
+
+@dataclass
+class _Failure:
+    """The last failed refresh of a login, so queued callers share it instead of repeating it."""
+
+    refresh_token: str | None = field(repr=False)
+    error: CodexAuthRefreshError
+    at: float  # time.monotonic()
+
+    @property
+    def final(self) -> bool:
+        """The token endpoint refused the token: trying it again cannot help, only a new login."""
+        return not isinstance(self.error, CodexAuthRefreshUnavailableError | CodexAuthFileNotWritableError)
+
+    def again(self) -> CodexAuthRefreshError:
+        """A fresh copy to raise (raising one instance over and over piles up tracebacks)."""
+        error = self.error
+        return type(error)(error.message, path=error.path, code=error.code)
+
+
+@dataclass
+class _Unsaved:
+    """Tokens this process got but could not write back; `spent` is the file's used refresh token."""
+
+    spent: str | None = field(repr=False)
+    record: AuthRecord
+
+
+class _LoginState:
+    """What every manager of one auth file in this process shares."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.refresh_lock = threading.Lock()  # one refresh at a time per file in this process
+        self._lock = threading.Lock()  # guards the fields below
+        self._record: AuthRecord | None = None
+        self._stamp: Stamp | None = None
+        self._unsaved: _Unsaved | None = None
+        self._failure: _Failure | None = None
+        self._last_warning = float("-inf")
+
+    def __repr__(self) -> str:
+        return f"<_LoginState {self.path}>"
+
+    def cached(self, stamp: Stamp) -> AuthRecord | None:
+        with self._lock:
+            return self._record if self._stamp == stamp else None
+
+    def adopt(self, record: AuthRecord, stamp: Stamp) -> AuthRecord:
+        """Cache what the file holds, unless it still holds a refresh token we spent and could not replace."""
+        with self._lock:
+            unsaved = self._unsaved
+            if unsaved is not None:
+                if record.refresh_token == unsaved.spent:
+                    record = unsaved.record
+                else:
+                    self._unsaved = None  # someone wrote a newer login (`codex login`, another program)
+            self._record, self._stamp = record, stamp
+            return record
+
+    def saved(self, record: AuthRecord, stamp: Stamp) -> None:
+        with self._lock:
+            self._record, self._stamp, self._unsaved = record, stamp, None
+
+    def keep_unsaved(self, file_record: AuthRecord, record: AuthRecord) -> None:
+        """Remember new tokens the file could not take, for as long as the file holds the spent ones."""
+        with self._lock:
+            spent = self._unsaved.spent if self._unsaved is not None else file_record.refresh_token
+            self._unsaved = _Unsaved(spent, record)
+            self._record = record
+
+    def note_failure(self, refresh_token: str | None, error: CodexAuthRefreshError) -> None:
+        with self._lock:
+            self._failure = _Failure(refresh_token, error, time.monotonic())
+
+    def failure_for(self, record: AuthRecord) -> _Failure | None:
+        with self._lock:
+            failure = self._failure
+        return failure if failure is not None and failure.refresh_token == record.refresh_token else None
+
+    def should_warn(self) -> bool:
+        """At most one warning per cooldown, however many requests fall back at once."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_warning < C.REFRESH_COOLDOWN_SECONDS:
+                return False
+            self._last_warning = now
+            return True
+
+
+_STATES: dict[Path, _LoginState] = {}
+_STATES_LOCK = threading.Lock()
+
+
+def _state_for(path: Path) -> _LoginState:
+    with _STATES_LOCK:
+        state = _STATES.get(path)
+        if state is None:
+            state = _STATES[path] = _LoginState(path)
+        return state
+
+
+# --------------------------------------------------------------------------- file locks and writing
+
+
+def _not_writable(path: Path, what: str, exc: OSError) -> CodexAuthFileNotWritableError:
+    reason = exc.strerror or type(exc).__name__
+    return CodexAuthFileNotWritableError(
+        f"The ChatGPT login in {path} needs refreshing, but {what} cannot be written ({reason}). "
+        "It was not refreshed, so its refresh token is unspent and other programs sharing this login "
+        f"keep working. Make {path.parent} writable for this process (or let the Codex CLI refresh the "
+        f"login where it is writable); once the current access token has expired: {LOGIN_HINT}",
+        path=path,
+    )
+
+
+def _open_lock_file(lock_path: Path, auth_path: Path) -> int:
+    """A descriptor to flock; read-only when the file exists but cannot be created or written."""
+    try:
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        try:
+            return os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            raise _not_writable(auth_path, f"the lock file {lock_path.name} in its folder", exc) from None
+
+
+def _wait_for_flock(fd: int, timeout: float) -> bool:
+    """Poll a non-blocking exclusive flock until granted or `timeout` passes (never blocks forever)."""
+    if fcntl is None:
+        return True
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+@contextlib.contextmanager
+def auth_lock(auth_path: Path, timeout: float = C.AUTH_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """`flock(LOCK_EX)` on `<folder>/auth.lock`: the lock the Codex CLI takes to refresh."""
+    lock_path = auth_path.parent / C.AUTH_LOCK_FILE
+    fd = _open_lock_file(lock_path, auth_path)
+    try:
+        if not _wait_for_flock(fd, timeout):
+            raise CodexAuthRefreshUnavailableError(
+                f"Waited {timeout:g} s for {lock_path}, which another program refreshing this login holds; "
+                "the stored login is unchanged and the refresh is tried again later.",
+                path=auth_path,
+            )
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def _write_lock(auth_path: Path) -> Iterator[None]:
+    """The CLI's writer lock on `auth.json.lock`; best effort, as we already hold `auth.lock`."""
+    fd = None
+    with contextlib.suppress(OSError):
+        fd = os.open(auth_path.parent / C.AUTH_WRITE_LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if fd is not None and not _wait_for_flock(fd, 1.0):
+            logger.debug("codex auth: %s.lock stayed busy; writing without it", auth_path.name)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+class _PendingWrite:
+    """A temporary file beside `auth.json`, made before the refresh so an unwritable folder costs nothing."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        _check_target_writable(target)
+        try:
+            self._fd: int | None
+            self._fd, name = tempfile.mkstemp(prefix=".auth-", dir=target.parent)  # mode 0600
+        except OSError as exc:
+            raise _not_writable(target, "its folder", exc) from None
+        self.name = Path(name)
+
+    def commit(self, data: dict[str, Any]) -> None:
+        """Write, flush to disk, then rename over the target: readers see the old file or the new one."""
+        try:
+            mode = self.target.stat().st_mode & 0o7777
+        except OSError:
+            mode = 0o600
+        fd, self._fd = self._fd, None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2))
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), mode)
+        os.replace(self.name, self.target)
+        _fsync_folder(self.target.parent)
+
+    def discard(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        with contextlib.suppress(FileNotFoundError):
+            self.name.unlink()
+
+    def __enter__(self) -> _PendingWrite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+
+def _check_target_writable(target: Path) -> None:
+    """Refuse before refreshing when `auth.json` itself is on a read-only mount (e.g. a `:ro` volume).
+
+    `statvfs` sees a read-only mount of the single file too, which creating a temporary file in
+    its (writable) folder would not; a mere mode 0444 is fine, renaming over it still works.
+    """
+    try:
+        read_only = bool(os.statvfs(target).f_flag & os.ST_RDONLY)
+    except OSError:
+        return
+    if read_only:
+        raise _not_writable(target, "the file", OSError(errno.EROFS, os.strerror(errno.EROFS)))
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def merge_tokens(raw: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The file with the token endpoint's answer in it; every other field, unknown ones too, kept."""
+    data = copy.deepcopy(raw)
+    tokens = dict(data.get("tokens") or {})
+    tokens["access_token"] = answer["access_token"]
+    for key in ("id_token", "refresh_token"):
+        value = answer.get(key)
+        if isinstance(value, str) and value:
+            tokens[key] = value
+    account = _account_from_token(tokens.get("id_token")) or _account_from_token(tokens["access_token"])
+    if account:
+        tokens["account_id"] = account
+    data["tokens"] = tokens
+    data["last_refresh"] = rfc3339_now()
+    return data
+
+
+def _account_from_token(token: Any) -> str | None:
+    if not isinstance(token, str):
+        return None
+    try:
+        return _account_from_claims(decode_jwt_claims(token))
+    except jwt.PyJWTError:
+        return None
+
+
+# --------------------------------------------------------------------------- the token endpoint
+
+_FINAL_REASONS = {
+    "refresh_token_reused": (
+        "was already used (refresh_token_reused): another program refreshed this login at the same time, "
+        "and the login is now signed out everywhere"
+    ),
+    "refresh_token_expired": "has expired (refresh_token_expired)",
+    "refresh_token_invalidated": (
+        "was revoked (refresh_token_invalidated), e.g. after signing out or changing the password"
+    ),
+}
+_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    """The OAuth error code of a refusal (`{"error": {"code"}}` or `{"error": "code"}`), if it looks like one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") or error.get("type") if isinstance(error, dict) else error
+    return code if isinstance(code, str) and _CODE_PATTERN.match(code) else None
+
+
+def _refused(response: httpx.Response, path: Path) -> CodexAuthRefreshError:
+    """The final error for a refusal: what happened and that `codex login` is the way out."""
+    code = _error_code(response)
+    reason = _FINAL_REASONS.get(code or "")
+    if reason is None:
+        detail = f"HTTP {response.status_code}" + (f", {code}" if code else "")
+        reason = f"was refused by the token endpoint ({detail})"
+    return CodexAuthRefreshError(
+        f"Cannot refresh the ChatGPT login in {path}: its refresh token {reason}. {LOGIN_HINT}",
+        path=path,
+        code=code,
+    )
+
+
+def _transient(status: int) -> bool:
+    return status in (408, 429) or status >= 500
+
+
+def _token_headers() -> dict[str, str]:
+    from .openai_client import user_agent  # imported late: openai_client imports this module
+
+    return {"originator": C.ORIGINATOR, "user-agent": user_agent(), "accept": "application/json"}
+
+
+def _scrub(text: str, *secrets: str | None) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Built once: making one costs ~40 ms, and it would be paid under `auth.lock` on every refresh."""
+    return httpx.create_ssl_context()
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """How hard to try: attempts and first backoff at the token endpoint, longest wait for `auth.lock`."""
+
+    attempts: int = C.REFRESH_ATTEMPTS
+    backoff: float = C.REFRESH_BACKOFF_SECONDS
+    timeout: float = C.REFRESH_TIMEOUT_SECONDS
+    lock_timeout: float = C.AUTH_LOCK_TIMEOUT_SECONDS
+
+    def pause(self, attempt: int) -> float:
+        """Seconds before retry number `attempt` (1-based): doubling, with jitter."""
+        return self.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+
+
+def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshPolicy) -> dict[str, Any]:
+    """Spend `refresh_token` at the token endpoint, as the CLI does; retry only passing failures."""
+    body = {
+        "client_id": C.OAUTH_CLIENT_ID,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "refresh_reason": reason,
+    }
+    problem = "no attempt was made"
+    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, C.DEFAULT_CONNECT_TIMEOUT_SECONDS))
+    with httpx.Client(timeout=timeout, headers=_token_headers(), verify=_ssl_context()) as client:
+        for attempt in range(max(1, policy.attempts)):
+            if attempt:
+                time.sleep(policy.pause(attempt))
+            try:
+                response = client.post(settings.token_url(), json=body)
+            except httpx.RequestError as exc:
+                problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
+                continue
+            if _transient(response.status_code):
+                problem = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                raise _refused(response, path)
+            return _answer(response, path)
+    raise CodexAuthRefreshUnavailableError(
+        f"Cannot reach the token endpoint to refresh the ChatGPT login in {path} "
+        f"({problem}, {max(1, policy.attempts)} attempts); the stored login is unchanged and the "
+        "refresh is tried again on a later request.",
+        path=path,
+    )
+
+
+def _answer(response: httpx.Response, path: Path) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+        raise CodexAuthRefreshUnavailableError(
+            f"The token endpoint answered the refresh of {path} without new tokens; "
+            "the stored login is unchanged.",
+            path=path,
+        )
+    return data
+
+
+# --------------------------------------------------------------------------- the manager
+
+
+def _same_token(record: AuthRecord, credentials: Credentials) -> bool:
+    return record.credentials.access_token == credentials.access_token
+
+
+def _superseded(current: AuthRecord, stale: AuthRecord, forced: bool) -> bool:
+    """True when `current` can be used instead of refreshing `stale` (someone else refreshed)."""
+    if _same_token(current, stale.credentials):
+        return not forced and not current.due()
+    return not current.due()
+
+
+def _land(flights: dict[str, asyncio.Task[AuthRecord]], key: str, task: asyncio.Task[AuthRecord]) -> None:
+    """Forget a finished flight; mark its error retrieved even if every waiter was cancelled."""
+    if flights.get(key) is task:
+        del flights[key]
+    if not task.cancelled():
+        task.exception()
+
+
 class CodexTokenManager:
-    """Hands out the current credentials of one login, re-reading the file only when it changed."""
+    """Hands out the current credentials of one login and refreshes it, never twice at once.
+
+    The file is re-read only when its inode, mtime or size changed; a request that finds the
+    token fresh costs one `stat`.
+    """
 
     def __init__(
-        self, auth_file: str | os.PathLike[str] | None = None, *, codex_home: str | None = None
+        self,
+        auth_file: str | os.PathLike[str] | None = None,
+        *,
+        codex_home: str | None = None,
+        policy: RefreshPolicy | None = None,
     ) -> None:
         self._explicit_file = auth_file
         self._explicit_home = codex_home
-        self._lock = threading.Lock()
-        self._record: AuthRecord | None = None
-        self._stamp: tuple[int, int] | None = None
+        self.policy = policy or RefreshPolicy()
+        self._state: _LoginState | None = None
+        self._flights_lock = threading.Lock()
+        self._flights: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Task[AuthRecord]]
+        ] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"<CodexTokenManager {self.path}>"
 
     @property
     def path(self) -> Path:
         return settings.auth_file(self._explicit_file, self._explicit_home)
 
+    def _login_state(self, path: Path) -> _LoginState:
+        state = self._state
+        if state is None or state.path != path:
+            state = self._state = _state_for(path)
+        return state
+
+    # -- reading -------------------------------------------------------------------------------
+
     def load(self) -> AuthRecord:
-        """The parsed file, from memory unless its mtime or size changed since the last read."""
-        path = self.path
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            raise CodexAuthFileNotFoundError(path) from None
-        stamp = (st.st_mtime_ns, st.st_size)
-        with self._lock:
-            if self._record is not None and self._stamp == stamp and self._record.path == path:
-                return self._record
-        record = read_auth_file(path)
-        with self._lock:
-            self._record, self._stamp = record, stamp
-        return record
+        """The parsed file, from memory unless it changed since the last read."""
+        return self._load(self.path)
+
+    def _load(self, path: Path) -> AuthRecord:
+        state = self._login_state(path)
+        stamp = file_stamp(path)
+        record = state.cached(stamp)
+        return record if record is not None else state.adopt(read_auth_file(path), stamp)
+
+    def _reload(self, path: Path) -> AuthRecord:
+        """Read the file whatever the cache says (under `auth.lock`, where it must be current)."""
+        state = self._login_state(path)
+        stamp = file_stamp(path)
+        return state.adopt(read_auth_file(path), stamp)
+
+    # -- the public interface ------------------------------------------------------------------
 
     def get_credentials(self) -> Credentials:
-        return self.load().credentials
+        """Credentials for a request, refreshed first when the token is about to expire."""
+        record = self.load()
+        if not record.due():
+            return record.credentials
+        return self._obtain(record, forced=False).credentials
 
     async def aget_credentials(self) -> Credentials:
-        return self.get_credentials()
+        """`get_credentials` for an event loop: a refresh runs in a worker thread, shared by all tasks."""
+        record = self.load()
+        if not record.due():
+            return record.credentials
+        return (await self._aobtain(record, forced=False)).credentials
 
     def refresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
-        """Credentials to retry with after the backend refused `rejected`."""
-        return self.get_credentials()
+        """Credentials to retry with after the backend refused `rejected`: newer ones, or a refresh."""
+        record = self.load()
+        forced = _same_token(record, rejected)
+        if not forced and not record.due():
+            return record.credentials
+        return self._obtain(record, forced=forced).credentials
 
     async def arefresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
-        return self.refresh_after_unauthorized(rejected)
+        record = self.load()
+        forced = _same_token(record, rejected)
+        if not forced and not record.due():
+            return record.credentials
+        return (await self._aobtain(record, forced=forced)).credentials
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    def _obtain(self, record: AuthRecord, *, forced: bool) -> AuthRecord:
+        state = self._login_state(record.path)
+        kept = self._without_refresh(state, record, forced)
+        if kept is not None:
+            return kept
+        try:
+            return self._refresh_blocking(record, forced)
+        except CodexAuthRefreshError as exc:
+            return self._fallback(state, record, forced, exc)
+
+    async def _aobtain(self, record: AuthRecord, *, forced: bool) -> AuthRecord:
+        state = self._login_state(record.path)
+        kept = self._without_refresh(state, record, forced)
+        if kept is not None:
+            return kept
+        try:
+            return await self._flight(record, forced)
+        except CodexAuthRefreshError as exc:
+            return self._fallback(state, record, forced, exc)
+
+    @staticmethod
+    def _without_refresh(state: _LoginState, record: AuthRecord, forced: bool) -> AuthRecord | None:
+        """After a failed refresh of this very token: keep using it while it works.
+
+        A refusal is final (raise at once, no second request with a spent token); a passing
+        failure is retried, after a cooldown while the token still works.
+        """
+        failure = state.failure_for(record)
+        if failure is None:
+            return None
+        if failure.final:
+            if not forced and record.usable():
+                return record
+            raise failure.again()
+        recent = time.monotonic() - failure.at < C.REFRESH_COOLDOWN_SECONDS
+        return record if recent and not forced and record.usable() else None
+
+    @staticmethod
+    def _fallback(
+        state: _LoginState, record: AuthRecord, forced: bool, exc: CodexAuthRefreshError
+    ) -> AuthRecord:
+        """A failed proactive refresh leaves a still-valid token in use; anything else raises."""
+        if forced or not record.usable():
+            raise exc
+        if state.should_warn():
+            left = record.credentials.expires_at
+            when = (
+                f"for {left - time.time():.0f} s more" if left is not None else "until the backend refuses it"
+            )
+            logger.warning("codex auth: %s The current access token is used %s.", exc.message, when)
+        return record
+
+    # -- refreshing ----------------------------------------------------------------------------
+
+    async def _flight(self, record: AuthRecord, forced: bool) -> AuthRecord:
+        """One refresh per event loop and token, in a worker thread: the loop never waits on I/O."""
+        loop = asyncio.get_running_loop()
+        key = record.credentials.access_token
+        with self._flights_lock:
+            flights = self._flights.setdefault(loop, {})
+        task = flights.get(key)
+        if task is None:
+            task = loop.create_task(asyncio.to_thread(self._refresh_blocking, record, forced))
+            flights[key] = task
+            task.add_done_callback(functools.partial(_land, flights, key))
+        return await asyncio.shield(task)
+
+    def _refresh_blocking(self, stale: AuthRecord, forced: bool) -> AuthRecord:
+        """Refresh `stale` unless someone did already: threads queue here, processes on `auth.lock`."""
+        path = stale.path
+        state = self._login_state(path)
+        waiting_since = time.monotonic()
+        with state.refresh_lock:
+            current = self._load(path)
+            if _superseded(current, stale, forced):
+                return current
+            shared = state.failure_for(current)
+            if shared is not None and shared.at >= waiting_since:
+                raise shared.again()  # the refresh we queued behind failed; do not repeat it
+            try:
+                with auth_lock(path, self.policy.lock_timeout):
+                    current = self._reload(path)
+                    if _superseded(current, stale, forced):
+                        logger.debug("codex auth: another program refreshed %s; using its tokens", path)
+                        return current
+                    return self._rotate(state, current, forced)
+            except CodexAuthRefreshError as exc:
+                state.note_failure(current.refresh_token, exc)
+                raise
+
+    def _rotate(self, state: _LoginState, current: AuthRecord, forced: bool) -> AuthRecord:
+        """Spend the refresh token and write the new tokens back; called under `auth.lock`."""
+        path = current.path
+        if current.refresh_token is None:
+            raise CodexAuthRefreshError(
+                f"The ChatGPT login in {path} has no refresh token, so it cannot be renewed. {LOGIN_HINT}",
+                path=path,
+            )
+        reason = C.REFRESH_REASON_UNAUTHORIZED if forced else C.REFRESH_REASON_PROACTIVE
+        with _PendingWrite(path) as pending:
+            answer = request_tokens(current.refresh_token, reason, path, self.policy)
+            try:
+                record = parse_auth_data(merge_tokens(current.raw, answer), path)
+            except CodexAuthTokenError:
+                raise CodexAuthRefreshError(
+                    f"The token endpoint answered the refresh of {path} with an access token that is "
+                    f"not a JWT; the old refresh token is spent. {LOGIN_HINT}",
+                    path=path,
+                ) from None
+            self._save(state, pending, current, record)
+        expires_at = record.credentials.expires_at
+        logger.info(
+            "codex auth: refreshed %s (%s); the new access token expires in %s s",
+            path,
+            reason,
+            f"{expires_at - time.time():.0f}" if expires_at is not None else "?",
+        )
+        return record
+
+    @staticmethod
+    def _save(state: _LoginState, pending: _PendingWrite, current: AuthRecord, record: AuthRecord) -> None:
+        """Write back; when that fails, keep the new tokens in memory and say who is logged out."""
+        path = record.path
+        try:
+            with _write_lock(path):
+                pending.commit(record.raw)
+            state.saved(record, file_stamp(path))
+        except OSError as exc:
+            state.keep_unsaved(current, record)
+            logger.error(
+                "codex auth: refreshed the ChatGPT login but could not save it to %s (%s). The refresh "
+                "token stored there is now spent: the Codex CLI and every other program using that file "
+                "will be signed out and need `codex login`. This process keeps working with the new tokens "
+                "in memory until it exits.",
+                path,
+                exc.strerror or type(exc).__name__,
+            )
 
 
 def _apply(request: httpx.Request, credentials: Credentials) -> None:

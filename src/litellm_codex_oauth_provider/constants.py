@@ -48,3 +48,40 @@ DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS: Final = 300.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 10.0
 #: The CLI retries requests 4 times from 200 ms doubling with jitter; the openai client does the same.
 DEFAULT_MAX_RETRIES: Final = 4
+
+# -- refreshing the login (docs/authentication.md) --------------------------------------------------
+#: Refresh this long before `exp`, or a quarter of a short token's life. The CLI refreshes at
+#: 300 s and before it takes its lock, so while a CLI runs it always refreshes first.
+REFRESH_MARGIN_SECONDS: Final = 60.0
+#: Without `exp`, refresh when `last_refresh` is older than this (the CLI's rule).
+REFRESH_MAX_AGE_SECONDS: Final = 8 * 24 * 3600.0
+#: `refresh_reason` values the CLI sends with a refresh request.
+REFRESH_REASON_PROACTIVE: Final = "proactive_expiry"
+REFRESH_REASON_UNAUTHORIZED: Final = "unauthorized_recovery"
+#: Attempts at the token endpoint when it fails for a passing reason, and the first backoff (doubling).
+REFRESH_ATTEMPTS: Final = 4
+REFRESH_BACKOFF_SECONDS: Final = 0.5
+#: After a refresh failed but the token still works: wait this long before trying again.
+REFRESH_COOLDOWN_SECONDS: Final = 15.0
+REFRESH_TIMEOUT_SECONDS: Final = 20.0
+#: Longest wait for `auth.lock` (another program's refresh holds it for a moment only).
+AUTH_LOCK_TIMEOUT_SECONDS: Final = 90.0
+AUTH_LOCK_FILE: Final = "auth.lock"
+AUTH_WRITE_LOCK_FILE: Final = "auth.json.lock"
+#: A token this close to `exp` no longer counts as usable while a refresh keeps failing.
+EXPIRY_SKEW_SECONDS: Final = 1.0
+
+# -- model catalog and instructions (docs/models.md) ------------------------------------------------
+ENV_CATALOG_TIMEOUT: Final = "CODEX_CATALOG_TIMEOUT"
+ENV_INSTRUCTIONS_URL: Final = "CODEX_INSTRUCTIONS_URL"
+DEFAULT_CATALOG_TTL_SECONDS: Final = 300.0
+#: A `/models` fetch that takes longer falls back to the cached catalog; the turn must not wait on it.
+DEFAULT_CATALOG_TIMEOUT_SECONDS: Final = 10.0
+#: After a failed fetch, the fallback is used without asking again for this long (at most the TTL).
+CATALOG_FAILURE_BACKOFF_SECONDS: Final = 60.0
+#: The Codex prompt files on GitHub (old models the catalog gives no instructions for).
+INSTRUCTIONS_TTL_SECONDS: Final = 900.0
+CODEX_RELEASE_API_URL: Final = "https://api.github.com/repos/openai/codex/releases/latest"
+CODEX_PROMPT_URL_TEMPLATE: Final = "https://raw.githubusercontent.com/openai/codex/{tag}/codex-rs/core/{file}"
+#: The catalog publishes no output limit; the GPT-5 family's is 128k tokens.
+DEFAULT_MAX_OUTPUT_TOKENS: Final = 128_000

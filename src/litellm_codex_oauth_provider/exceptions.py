@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openai
+
 LOGIN_HINT = "Run `codex login` to sign in again."
 
 
-class CodexAuthError(Exception):
-    """Base of every login problem; surfaces through LiteLLM as a 401 AuthenticationError."""
+class CodexAuthError(openai.OpenAIError):
+    """Base of every login problem; surfaces through LiteLLM as a 401 AuthenticationError.
+
+    It derives from `openai.OpenAIError` because it is raised inside the httpx auth flow, and the
+    openai client passes `OpenAIError`s through as they are: anything else it would retry and
+    then wrap as a connection error, hiding the "run `codex login`" message.
+    """
 
     def __init__(self, message: str, *, path: Path | None = None) -> None:
         super().__init__(message)
@@ -45,3 +52,11 @@ class CodexAuthRefreshError(CodexAuthError):
 
 class CodexModelError(ValueError):
     """A model id that no catalog knows, or a tier the model does not offer."""
+
+
+class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
+    """A refresh that failed for a passing reason (network, 5xx, lock held too long); the stored login is unchanged."""
+
+
+class CodexAuthFileNotWritableError(CodexAuthRefreshError):
+    """The login needs refreshing but its folder cannot be written, so the refresh token was not spent."""
