@@ -12,6 +12,7 @@ import asyncio
 import copy
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,17 +23,18 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream
 
-from . import settings
+from . import settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
-from .errors import to_litellm_error
+from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
 from .exceptions import CodexModelError
-from .model_map import ModelSpec, close_matches, normalize_model
-from .openai_client import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient
+from .model_map import ModelSpec, resolve_model
+from .model_registry import register_catalog
+from .openai_client import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient, backoff_seconds
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
-from .stream import TurnTranslator
+from .stream import PrimedStream, StreamReport, TurnTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,18 @@ class _Call:
     timeout: float | httpx.Timeout | None
     pool: ClientPool
     n: int = 1
+    #: When a non-streamed call must have its answer (LiteLLM's `timeout`, monotonic clock).
+    deadline: float | None = None
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise CodexStreamError("deadline_exceeded", "the turn took longer than the call's timeout")
+
+    def may_retry(self, exc: BaseException, attempt: int) -> bool:
+        """Whether a turn that broke off (see `retryable_turn_failure`) gets another attempt."""
+        if attempt >= settings.max_retries() or not retryable_turn_failure(exc):
+            return False
+        return self.deadline is None or time.monotonic() + backoff_seconds(attempt) < self.deadline
 
 
 def _timeout(timeout: Any) -> httpx.Timeout | None:
@@ -84,7 +98,8 @@ class CodexAuthProvider(CustomLLM):
         self._codex_home = codex_home
         self._lock = threading.Lock()
         self._pools: dict[tuple[str | None, str | None], ClientPool] = {}
-        self.catalogs = CatalogStore()
+        self.catalogs = CatalogStore(on_catalog=register_catalog)
+        self._register_known_models()
         self._codex_instructions_models: set[str] = set()
 
     # -- resolution --------------------------------------------------------------------------------
@@ -121,19 +136,25 @@ class CodexAuthProvider(CustomLLM):
             timeout=_timeout(timeout),
             pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
             n=n,
+            deadline=_deadline(timeout),
         )
 
+    def _register_known_models(self) -> None:
+        """Tell LiteLLM about the models of the cached (else bundled) catalog; no request is made."""
+        try:
+            register_catalog(self.catalogs.cached_catalog())
+        except Exception as exc:  # model info is a convenience: it must never stop the provider
+            logger.warning("codex: could not register the models with LiteLLM: %s", exc)
+
     def _resolve(self, call: _Call, catalog: ModelCatalog) -> None:
-        spec = normalize_model(call.model, catalog.slugs)
-        info = catalog.get(spec.slug)
-        if info is None and catalog.source != "bundled":
-            suggestions = close_matches(spec.slug, catalog.slugs)
-            hint = f" Did you mean {', '.join('codex/' + s for s in suggestions)}?" if suggestions else ""
-            raise CodexModelError(
-                f"Model {spec.slug!r} is not in the Codex model catalog.{hint} "
-                "`codex-litellm models` lists the models your plan offers."
-            )
-        call.spec, call.info = spec, info
+        """Slug, suffixes and catalog facts of the call's model; an unknown id fails before any request."""
+        call.spec, call.info = resolve_model(call.model, catalog, known=self.catalogs.bundled)
+
+    def _fallback_due(self, call: _Call) -> bool:
+        """The Codex prompt file stands in where the catalog has no instructions for the model."""
+        if call.info is not None and call.info.instructions:
+            return False
+        return settings.codex_mode() or call.spec.slug in self._codex_instructions_models
 
     def _request(self, call: _Call, fallback_instructions: str | None) -> CodexRequest:
         return build_request(
@@ -179,8 +200,8 @@ class CodexAuthProvider(CustomLLM):
     def _open_sync(self, call: _Call) -> tuple[openai.Stream[Any], CodexRequest]:
         client: CodexOpenAIClient = call.pool.sync_client(call.base_url)
         self._resolve(call, self.catalogs.catalog(client))
-        fallback = self.catalogs.instructions_fallback(call.spec.slug) if call.info is None else None
         for attempt in range(2):
+            fallback = self.catalogs.instructions_fallback(call.spec.slug) if self._fallback_due(call) else None
             req = self._request(call, fallback)
             try:
                 return client.responses.create(**self._send_kwargs(req, call)), req
@@ -190,11 +211,22 @@ class CodexAuthProvider(CustomLLM):
         raise AssertionError("unreachable")
 
     def _turn_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
-        stream, req = self._open_sync(call)
-        translator = TurnTranslator(model=call.model)
-        with stream:
-            for event in stream:
-                translator.handle(event)
+        attempt = 0
+        while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
+            stream, req = self._open_sync(call)
+            translator = TurnTranslator(model=call.model)
+            try:
+                with stream:
+                    for event in stream:
+                        translator.handle(event)
+                        call.check_deadline()
+                translator.check_complete()
+                break
+            except Exception as exc:
+                if not call.may_retry(exc, attempt):
+                    raise
+            time.sleep(backoff_seconds(attempt))
+            attempt += 1
         translator.to_model_response(model_response)
         self._annotate(model_response, req, stream.response.headers)
         return model_response
@@ -250,31 +282,50 @@ class CodexAuthProvider(CustomLLM):
         client: Any = None,
     ) -> Iterator[ModelResponseStream]:
         call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         try:
             _refuse_streaming_n(call)
             stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
         except Exception as exc:
             raise to_litellm_error(exc, model) from exc
-        self._record_headers(req, stream.response.headers)
-        return self._iterate_sync(call, stream)
+        self._record_stream(req, stream.response.headers, logging_obj)
+        return self._iterate_sync(call, stream, logging_obj)
 
-    def _iterate_sync(self, call: _Call, stream: openai.Stream[Any]) -> Iterator[ModelResponseStream]:
-        translator = TurnTranslator(model=call.model, keep_output=False)
-        try:
-            with stream:
-                for event in stream:
-                    yield from translator.handle(event)
-            translator.check_complete()
-        except Exception as exc:
-            raise to_litellm_error(exc, call.model) from exc
+    def _iterate_sync(
+        self, call: _Call, stream: openai.Stream[Any], logging_obj: Any
+    ) -> Iterator[ModelResponseStream]:
+        attempt = 0
+        while True:
+            translator = TurnTranslator(model=call.model, keep_output=False)
+            sent = False
+            try:
+                with stream:
+                    for event in stream:
+                        for chunk in translator.handle(event):
+                            sent = True
+                            yield chunk
+                translator.check_complete()
+                return
+            except Exception as exc:
+                if sent or not call.may_retry(exc, attempt):  # once a chunk is out, only an error is honest
+                    raise to_litellm_error(exc, call.model) from exc
+            time.sleep(backoff_seconds(attempt))
+            attempt += 1
+            try:  # the stream broke before its first chunk: send the turn again
+                stream, req = self._open_sync(call)
+            except Exception as exc:
+                raise to_litellm_error(exc, call.model) from exc
+            self._record_stream(req, stream.response.headers, logging_obj)
 
     # -- async path --------------------------------------------------------------------------------
 
     async def _open_async(self, call: _Call) -> tuple[openai.AsyncStream[Any], CodexRequest]:
         client: AsyncCodexOpenAIClient = call.pool.async_client(call.base_url)
         self._resolve(call, await self.catalogs.acatalog(client))
-        fallback = await self.catalogs.ainstructions_fallback(call.spec.slug) if call.info is None else None
         for attempt in range(2):
+            fallback = (
+                await self.catalogs.ainstructions_fallback(call.spec.slug) if self._fallback_due(call) else None
+            )
             req = self._request(call, fallback)
             try:
                 return await client.responses.create(**self._send_kwargs(req, call)), req
@@ -284,11 +335,22 @@ class CodexAuthProvider(CustomLLM):
         raise AssertionError("unreachable")
 
     async def _turn_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
-        stream, req = await self._open_async(call)
-        translator = TurnTranslator(model=call.model)
-        async with stream:
-            async for event in stream:
-                translator.handle(event)
+        attempt = 0
+        while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
+            stream, req = await self._open_async(call)
+            translator = TurnTranslator(model=call.model)
+            try:
+                async with stream:
+                    async for event in stream:
+                        translator.handle(event)
+                        call.check_deadline()
+                translator.check_complete()
+                break
+            except Exception as exc:
+                if not call.may_retry(exc, attempt):
+                    raise
+            await asyncio.sleep(backoff_seconds(attempt))
+            attempt += 1
         translator.to_model_response(model_response)
         self._annotate(model_response, req, stream.response.headers)
         return model_response
@@ -323,7 +385,7 @@ class CodexAuthProvider(CustomLLM):
         except Exception as exc:
             raise to_litellm_error(exc, model) from exc
 
-    async def astreaming(
+    def astreaming(
         self,
         model: str,
         messages: list,
@@ -341,27 +403,65 @@ class CodexAuthProvider(CustomLLM):
         headers: dict | None = None,
         timeout: Any = None,
         client: Any = None,
-    ) -> AsyncIterator[ModelResponseStream]:
+    ) -> PrimedStream:
+        """The turn as an async stream whose request `litellm_compat` opens before LiteLLM returns it.
+
+        Not an `async def`: LiteLLM only wraps what this returns. Opening first makes HTTP errors
+        (a spent plan, a refused login) fail `await litellm.acompletion(...)` itself, as they do on
+        the sync path, so routers retry another deployment and the proxy answers with their status.
+        """
         call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
-        try:
-            _refuse_streaming_n(call)
-            stream, req = await self._open_async(call)
-            self._record_headers(req, stream.response.headers)
-            translator = TurnTranslator(model=call.model, keep_output=False)
-            async with stream:
-                async for event in stream:
-                    for chunk in translator.handle(event):
-                        yield chunk
-            translator.check_complete()
-        except Exception as exc:
-            raise to_litellm_error(exc, model) from exc
+        call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
+        return PrimedStream(self._astream(call, logging_obj))
+
+    async def _astream(self, call: _Call, logging_obj: Any) -> AsyncIterator[Any]:
+        """`PrimedStream.OPENED` once the backend has answered, then the chunks."""
+        attempt = 0
+        while True:
+            sent = False
+            try:
+                _refuse_streaming_n(call)
+                stream, req = await self._open_async(call)
+                self._record_stream(req, stream.response.headers, logging_obj)
+                if attempt == 0:
+                    yield PrimedStream.OPENED
+                translator = TurnTranslator(model=call.model, keep_output=False)
+                async with stream:
+                    async for event in stream:
+                        for chunk in translator.handle(event):
+                            sent = True
+                            yield chunk
+                translator.check_complete()
+                return
+            except Exception as exc:
+                # HTTP errors were retried by the client already; a stream that broke before its
+                # first chunk is sent again; once a chunk is out, only an error is honest.
+                if sent or isinstance(exc, openai.APIStatusError) or not call.may_retry(exc, attempt):
+                    raise to_litellm_error(exc, call.model) from exc
+            await asyncio.sleep(backoff_seconds(attempt))
+            attempt += 1
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
     def _record_headers(self, req: CodexRequest, headers: httpx.Headers) -> None:
-        """Hook for the plan-usage snapshot; the base provider only logs in debug mode."""
+        """Keep the plan's usage (`x-codex-*` headers) for `codex-litellm status`; see usage_snapshot.py.
+
+        Costs a header scan and a comparison: the file is written by a background thread, only
+        when the values changed, at most once per second.
+        """
         if settings.debug():
             logger.debug("codex: turn for %s sent; dropped=%s", req.slug, req.dropped)
+        try:
+            usage_snapshot.record(headers)
+        except Exception as exc:  # the snapshot is a convenience: it must never fail a call
+            logger.debug("codex: could not record the plan usage: %s", exc)
+
+    def _record_stream(self, req: CodexRequest, headers: httpx.Headers, logging_obj: Any) -> None:
+        """A streamed turn: its headers and dropped parameters go to the stream the caller holds."""
+        self._record_headers(req, headers)
+        report = StreamReport.of(logging_obj)
+        if report is not None:
+            report.publish(rate_limit_headers(headers), req.dropped)
 
     def _annotate(self, model_response: ModelResponse, req: CodexRequest, headers: httpx.Headers) -> None:
         self._record_headers(req, headers)
@@ -372,6 +472,13 @@ class CodexAuthProvider(CustomLLM):
         extra = hidden.setdefault("additional_headers", {})
         extra.update(rate_limit_headers(headers))
         hidden["codex_dropped_params"] = list(req.dropped)
+
+
+def _deadline(timeout: Any) -> float | None:
+    """LiteLLM's `timeout` as a deadline for the whole non-streamed turn (retries included)."""
+    if isinstance(timeout, int | float) and timeout > 0:
+        return time.monotonic() + float(timeout)
+    return None
 
 
 def _refuse_streaming_n(call: _Call) -> None:

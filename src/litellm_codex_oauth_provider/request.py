@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from .catalog import ModelInfo
 from .exceptions import CodexModelError
 from .model_map import ModelSpec
 from .prompts import derive_instructions
-from .reasoning import apply_reasoning_config
+from .reasoning import apply_reasoning_config, resolve_verbosity
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ REJECTED_PARAMS = frozenset(
         "previous_response_id",
         "conversation",
         "max_tool_calls",
+        "instructions",
+        "stream_options_include_obfuscation",
     }
 )
 #: Parameters LiteLLM hands the provider that are about the call, not the model turn.
@@ -66,10 +69,11 @@ _HANDLED = frozenset(
         "include",
         "reasoning",
         "text",
-        "instructions",
         "client_metadata",
     }
 )
+#: What every turn includes; a caller's `include` adds to it.
+_INCLUDE = ("reasoning.encrypted_content",)
 _FAST_TIERS = frozenset({"priority", "fast"})
 
 
@@ -111,26 +115,45 @@ def _service_tier(spec: ModelSpec, info: ModelInfo | None, requested: Any) -> st
 
 
 def conversation_key(instructions: str, input_items: Sequence[Mapping[str, Any]]) -> str:
-    """A stable key per conversation: the same instructions and first user message give the same key."""
-    first_user = next(
-        (item for item in input_items if item.get("type") == "message" and item.get("role") == "user"), None
-    )
+    """A stable key per conversation: the instructions and the input up to the first user message.
+
+    That prefix (system/developer messages and the first user message) stays the same for every
+    turn of a conversation, so each turn finds the previous turns' prompt cache.
+    """
     digest = hashlib.sha256()
     digest.update(instructions.encode("utf-8"))
-    digest.update(b"\x00")
-    digest.update(repr(first_user.get("content") if first_user else "").encode("utf-8"))
+    for item in input_items:
+        digest.update(b"\x00")
+        digest.update(json.dumps(item.get("content"), sort_keys=True, default=str).encode("utf-8"))
+        if item.get("type") == "message" and item.get("role") == "user":
+            break
     h = digest.hexdigest()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 def _caller_session_id(litellm_params: Mapping[str, Any] | None) -> str | None:
+    """LiteLLM's session id: `litellm_session_id=` (or `metadata={"session_id": …}`, which LiteLLM
+    copies there) arrives in `litellm_params`; the proxy's `litellm_metadata` is read too."""
     if not litellm_params:
         return None
     session = litellm_params.get("litellm_session_id")
-    metadata = litellm_params.get("metadata")
-    if not session and isinstance(metadata, Mapping):
-        session = metadata.get("session_id")
+    for key in ("metadata", "litellm_metadata"):
+        metadata = litellm_params.get(key)
+        if not session and isinstance(metadata, Mapping):
+            session = metadata.get("session_id")
     return str(session) if session else None
+
+
+def _include(requested: Any) -> list[str]:
+    extra = [requested] if isinstance(requested, str) else list(requested or [])
+    return list(dict.fromkeys([*_INCLUDE, *(str(x) for x in extra)]))
+
+
+def _client_metadata(requested: Any) -> dict[str, str] | None:
+    """`client_metadata` as the CLI sends it: a flat map of strings."""
+    if not isinstance(requested, Mapping) or not requested:
+        return None
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in requested.items()}
 
 
 def build_request(
@@ -171,7 +194,7 @@ def build_request(
         "input": input_items,
         "store": False,
         "stream": True,
-        "include": ["reasoning.encrypted_content"],
+        "include": _include(params.get("include")),
     }
     tools = adapter.convert_tools(params.get("tools") or _legacy_functions(params.get("functions")))
     if tools:
@@ -187,18 +210,20 @@ def build_request(
         body,
         spec.slug,
         info,
-        requested=params.get("reasoning_effort"),
+        requested=params.get("reasoning_effort") or params.get("reasoning"),
         suffix=spec.effort,
         summary=settings.reasoning_summary(),
     )
+    caller_text = params.get("text") if isinstance(params.get("text"), Mapping) else {}
     text: dict[str, Any] = {}
-    verbosity = params.get("verbosity")
+    verbosity, verbosity_dropped = resolve_verbosity(
+        info, params.get("verbosity") or caller_text.get("verbosity")
+    )
     if verbosity is not None:
-        if info is None or info.supports_verbosity:
-            text["verbosity"] = str(verbosity)
-        else:
-            dropped.append("verbosity")
-    text_format = adapter.convert_response_format(params.get("response_format"))
+        text["verbosity"] = verbosity
+    if verbosity_dropped:
+        dropped.append("verbosity")
+    text_format = adapter.convert_response_format(params.get("response_format")) or caller_text.get("format")
     if text_format is not None:
         text["format"] = text_format
     if text:
@@ -207,6 +232,9 @@ def build_request(
     tier = _service_tier(spec, info, params.get("service_tier"))
     if tier:
         body["service_tier"] = tier
+    client_metadata = _client_metadata(params.get("client_metadata"))
+    if client_metadata:
+        body["client_metadata"] = client_metadata
 
     cache_key = (
         params.get("prompt_cache_key")

@@ -99,3 +99,16 @@ def stream_idle_timeout() -> float:
 
 def max_retries() -> int:
     return int(_env_float(C.ENV_MAX_RETRIES, C.DEFAULT_MAX_RETRIES))
+
+
+def catalog_timeout() -> float:
+    """`CODEX_CATALOG_TIMEOUT`: seconds one `/models` fetch may take before the cached catalog is used."""
+    return _env_float(C.ENV_CATALOG_TIMEOUT, C.DEFAULT_CATALOG_TIMEOUT_SECONDS)
+
+
+def instructions_url() -> str | None:
+    """`CODEX_INSTRUCTIONS_URL`: where the Codex prompt files are fetched instead of GitHub's latest release.
+
+    A value with `{file}` is a template; otherwise the prompt file name is appended to it.
+    """
+    return _env(C.ENV_INSTRUCTIONS_URL)
