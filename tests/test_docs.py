@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def env_vars_read_by_the_code() -> set[str]:
     names: set[str] = set()
     for path in (ROOT / "src").rglob("*.py"):
-        names.update(re.findall(r"[\"']((?:CODEX|LITELLM)_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
+        names.update(
+            re.findall(r"[\"']((?:CODEX|LITELLM)_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8"))
+        )
     return names
 
 
@@ -25,7 +27,15 @@ def test_every_env_var_the_code_reads_is_in_configuration_md():
 
 def test_readme_links_every_doc():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for doc in ("quickstart", "configuration", "models", "authentication", "compatibility", "deployment",
-                "troubleshooting", "benchmarks"):
+    for doc in (
+        "quickstart",
+        "configuration",
+        "models",
+        "authentication",
+        "compatibility",
+        "deployment",
+        "troubleshooting",
+        "benchmarks",
+    ):
         assert f"docs/{doc}.md" in readme
         assert (ROOT / "docs" / f"{doc}.md").exists(), doc

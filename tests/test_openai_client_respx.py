@@ -15,7 +15,9 @@ BASE = "http://codex.test/backend-api/codex"
 
 
 def sse(turn: Turn | None = None) -> httpx.Response:
-    return httpx.Response(200, content=(turn or Turn().text("hi")).render(), headers={"content-type": "text/event-stream"})
+    return httpx.Response(
+        200, content=(turn or Turn().text("hi")).render(), headers={"content-type": "text/event-stream"}
+    )
 
 
 @respx.mock

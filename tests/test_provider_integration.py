@@ -11,8 +11,16 @@ import pytest
 from tests.support.fake_codex import HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
-TOOLS = [{"type": "function", "function": {"name": "weather", "description": "Weather for a city",
-                                           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "weather",
+            "description": "Weather for a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
 
 
 def rich_turn() -> Turn:
@@ -38,7 +46,9 @@ def test_sync_calls_from_several_threads_at_once(codex_home, fake, provider):
 
     def worker() -> None:
         try:
-            results.append(litellm.completion(model="codex/gpt-5.5", messages=MESSAGES).choices[0].message.content)
+            results.append(
+                litellm.completion(model="codex/gpt-5.5", messages=MESSAGES).choices[0].message.content
+            )
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -128,16 +138,31 @@ def _collect(chunks) -> dict:
             entry["name"] = entry["name"] or call.function.name
             entry["args"] += call.function.arguments or ""
         finish = chunk.choices[0].finish_reason or finish
-    return {"text": "".join(text), "reasoning": "".join(reasoning), "calls": calls, "finish": finish, "usage": usage}
+    return {
+        "text": "".join(text),
+        "reasoning": "".join(reasoning),
+        "calls": calls,
+        "finish": finish,
+        "usage": usage,
+    }
 
 
 def test_sync_stream_yields_reasoning_parallel_calls_finish_and_usage(codex_home, fake, provider):
     fake.enqueue(rich_turn())
-    got = _collect(litellm.completion(model="codex/gpt-5.5", messages=MESSAGES, tools=TOOLS, stream=True,
-                                      stream_options={"include_usage": True}))
+    got = _collect(
+        litellm.completion(
+            model="codex/gpt-5.5",
+            messages=MESSAGES,
+            tools=TOOLS,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     assert got["reasoning"] == "Looking up two cities"
-    assert got["calls"] == {0: {"id": "call_paris", "name": "weather", "args": '{"city": "Paris"}'},
-                            1: {"id": "call_rome", "name": "weather", "args": '{"city": "Rome"}'}}
+    assert got["calls"] == {
+        0: {"id": "call_paris", "name": "weather", "args": '{"city": "Paris"}'},
+        1: {"id": "call_rome", "name": "weather", "args": '{"city": "Rome"}'},
+    }
     assert got["finish"] == "tool_calls"
     assert got["usage"].prompt_tokens == 120 and got["usage"].prompt_tokens_details.cached_tokens == 64
 
@@ -186,8 +211,10 @@ def test_failed_turn_with_context_length_is_context_window_error(codex_home, fak
 def test_stream_cut_short_raises_to_the_consumer(codex_home, fake, provider):
     fake.enqueue(Turn().text("partial answer").cut())
     # LiteLLM reports errors after the first chunk as MidStreamFallbackError, so routers can fall back.
-    with pytest.raises((litellm.APIConnectionError, litellm.exceptions.MidStreamFallbackError),
-                       match="before the turn completed"):
+    with pytest.raises(
+        (litellm.APIConnectionError, litellm.exceptions.MidStreamFallbackError),
+        match="before the turn completed",
+    ):
         for _ in litellm.completion(model="codex/gpt-5.5", messages=MESSAGES, stream=True):
             pass
 

@@ -26,7 +26,9 @@ def test_body_always_streams_stores_nothing_and_asks_for_encrypted_reasoning():
     assert body["store"] is False
     assert body["stream"] is True
     assert body["include"] == ["reasoning.encrypted_content"]
-    assert body["input"] == [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}]
+    assert body["input"] == [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+    ]
 
 
 def test_rejected_parameters_are_dropped_with_one_warning_naming_them(caplog):
@@ -62,7 +64,9 @@ def test_system_messages_reach_the_model_as_developer_messages_in_codex_mode():
     messages = [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "hi"}]
     body = build(messages=messages).body
     assert body["input"][0] == {
-        "type": "message", "role": "developer", "content": [{"type": "input_text", "text": "Answer in French."}]
+        "type": "message",
+        "role": "developer",
+        "content": [{"type": "input_text", "text": "Answer in French."}],
     }
 
 
@@ -76,8 +80,13 @@ def test_codex_mode_off_sends_the_system_prompt_as_instructions(monkeypatch):
 
 def test_assistant_text_and_content_parts_keep_their_roles():
     messages = [
-        {"role": "user", "content": [{"type": "text", "text": "look"}, {"type": "image_url",
-                                     "image_url": {"url": "https://x/y.png", "detail": "high"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "look"},
+                {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "high"}},
+            ],
+        },
         {"role": "assistant", "content": "I see a cat."},
         {"role": "user", "content": "and now?"},
     ]
@@ -86,22 +95,35 @@ def test_assistant_text_and_content_parts_keep_their_roles():
         {"type": "input_text", "text": "look"},
         {"type": "input_image", "image_url": "https://x/y.png", "detail": "high"},
     ]
-    assert items[1] == {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "I see a cat."}]}
+    assert items[1] == {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": "I see a cat."}],
+    }
 
 
 def test_tool_history_becomes_function_call_items_and_outputs():
     messages = [
         {"role": "user", "content": "weather?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "w", "arguments": "{\"c\":\"Paris\"}"}},
-            {"id": "call_2", "type": "function", "function": {"name": "w", "arguments": "{\"c\":\"Rome\"}"}},
-        ]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "w", "arguments": '{"c":"Paris"}'}},
+                {"id": "call_2", "type": "function", "function": {"name": "w", "arguments": '{"c":"Rome"}'}},
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
         {"role": "tool", "tool_call_id": "call_2", "content": "rain"},
         {"role": "tool", "tool_call_id": "call_404", "content": "orphan"},
     ]
     items = build(messages=messages).body["input"][1:]
-    assert items[0] == {"type": "function_call", "call_id": "call_1", "name": "w", "arguments": "{\"c\":\"Paris\"}"}
+    assert items[0] == {
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "w",
+        "arguments": '{"c":"Paris"}',
+    }
     assert items[1]["call_id"] == "call_2"
     assert items[2] == {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
     assert items[3] == {"type": "function_call_output", "call_id": "call_2", "output": "rain"}
@@ -109,8 +131,12 @@ def test_tool_history_becomes_function_call_items_and_outputs():
 
 
 def test_tools_are_flattened_and_nulls_left_out():
-    tools = [{"type": "function", "function": {"name": "f", "description": None, "parameters": {"type": "object"},
-                                               "strict": None}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "f", "description": None, "parameters": {"type": "object"}, "strict": None},
+        }
+    ]
     body = build(tools=tools, tool_choice={"type": "function", "function": {"name": "f"}}).body
     assert body["tools"] == [{"type": "function", "name": "f", "parameters": {"type": "object"}}]
     assert body["tool_choice"] == {"type": "function", "name": "f"}
@@ -120,7 +146,10 @@ def test_tools_are_flattened_and_nulls_left_out():
 def test_response_format_json_schema_becomes_text_format():
     rf = {"type": "json_schema", "json_schema": {"name": "P", "schema": {"type": "object"}, "strict": True}}
     assert build(response_format=rf).body["text"]["format"] == {
-        "type": "json_schema", "name": "P", "schema": {"type": "object"}, "strict": True
+        "type": "json_schema",
+        "name": "P",
+        "schema": {"type": "object"},
+        "strict": True,
     }
 
 

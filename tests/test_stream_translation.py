@@ -5,22 +5,45 @@ from __future__ import annotations
 import pytest
 from litellm.types.utils import ModelResponse
 
-from litellm_codex_oauth_provider.adapter import REASONING_ITEMS_KEY
+from litellm_codex_oauth_provider.adapter import ENCRYPTED_REASONING_PREFIX
 from litellm_codex_oauth_provider.errors import CodexStreamError
 from litellm_codex_oauth_provider.stream import TurnTranslator
 
-USAGE = {"input_tokens": 11, "input_tokens_details": {"cached_tokens": 5}, "output_tokens": 7,
-         "output_tokens_details": {"reasoning_tokens": 3}, "total_tokens": 18}
+USAGE = {
+    "input_tokens": 11,
+    "input_tokens_details": {"cached_tokens": 5},
+    "output_tokens": 7,
+    "output_tokens_details": {"reasoning_tokens": 3},
+    "total_tokens": 18,
+}
 
 
 def call_events(item_id: str, call_id: str, name: str, parts: list[str], index: int) -> list[dict]:
     args = "".join(parts)
     return [
-        {"type": "response.output_item.added", "output_index": index,
-         "item": {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": ""}},
+        {
+            "type": "response.output_item.added",
+            "output_index": index,
+            "item": {
+                "type": "function_call",
+                "id": item_id,
+                "call_id": call_id,
+                "name": name,
+                "arguments": "",
+            },
+        },
         *({"type": "response.function_call_arguments.delta", "item_id": item_id, "delta": p} for p in parts),
-        {"type": "response.output_item.done", "output_index": index,
-         "item": {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": args}},
+        {
+            "type": "response.output_item.done",
+            "output_index": index,
+            "item": {
+                "type": "function_call",
+                "id": item_id,
+                "call_id": call_id,
+                "name": name,
+                "arguments": args,
+            },
+        },
     ]
 
 
@@ -29,12 +52,25 @@ def turn_events() -> list[dict]:
         {"type": "response.created", "response": {"id": "resp_1"}},
         {"type": "response.output_item.added", "item": {"type": "reasoning", "id": "rs_1"}},
         {"type": "response.reasoning_summary_text.delta", "delta": "Thinking"},
-        {"type": "response.output_item.done", "item": {"type": "reasoning", "id": "rs_1", "encrypted_content": "enc",
-                                                        "summary": [{"type": "summary_text", "text": "Thinking"}]}},
+        {
+            "type": "response.output_item.done",
+            "item": {
+                "type": "reasoning",
+                "id": "rs_1",
+                "encrypted_content": "enc",
+                "summary": [{"type": "summary_text", "text": "Thinking"}],
+            },
+        },
         {"type": "response.output_text.delta", "delta": "Hel"},
         {"type": "response.output_text.delta", "delta": "lo"},
-        {"type": "response.output_item.done", "item": {"type": "message", "role": "assistant",
-                                                        "content": [{"type": "output_text", "text": "Hello"}]}},
+        {
+            "type": "response.output_item.done",
+            "item": {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hello"}],
+            },
+        },
         *call_events("fc_1", "call_a", "lookup", ['{"q"', ':"x"}'], 2),
         *call_events("fc_2", "call_b", "lookup", ['{"q"', ':"y"}'], 3),
         {"type": "response.completed", "response": {"id": "resp_1", "output": [], "usage": USAGE}},
@@ -53,8 +89,12 @@ def test_each_delta_becomes_a_chunk_at_once():
 
 def test_parallel_tool_calls_stream_with_stable_indexes_and_real_call_ids():
     t = TurnTranslator(model="m", keep_output=False)
-    deltas = [c.choices[0].delta.tool_calls[0] for e in turn_events() for c in t.handle(e)
-              if c.choices[0].delta.tool_calls]
+    deltas = [
+        c.choices[0].delta.tool_calls[0]
+        for e in turn_events()
+        for c in t.handle(e)
+        if c.choices[0].delta.tool_calls
+    ]
     by_index: dict[int, list] = {}
     for d in deltas:
         by_index.setdefault(d.index, []).append(d)
@@ -85,8 +125,15 @@ def test_response_is_assembled_from_output_item_done_when_completed_output_is_em
     assert msg.reasoning_content == "Thinking"
     assert [c.id for c in msg.tool_calls] == ["call_a", "call_b"]
     assert msg.tool_calls[1].function.arguments == '{"q":"y"}'
-    assert msg.provider_specific_fields[REASONING_ITEMS_KEY] == [
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Thinking"}], "encrypted_content": "enc"}
+    assert msg.reasoning_items == [
+        {
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": "Thinking"}],
+            "encrypted_content": "enc",
+        }
+    ]
+    assert msg.thinking_blocks == [
+        {"type": "thinking", "thinking": "Thinking", "signature": ENCRYPTED_REASONING_PREFIX + "enc"}
     ]
     assert r.choices[0].finish_reason == "tool_calls"
     assert (r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.total_tokens) == (11, 7, 18)
@@ -103,15 +150,21 @@ def test_plain_answer_finishes_with_stop():
 
 def test_incomplete_for_max_output_tokens_is_a_normal_answer_with_length():
     t = TurnTranslator(model="m")
-    chunks = t.handle({"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}})
+    chunks = t.handle(
+        {"type": "response.incomplete", "response": {"incomplete_details": {"reason": "max_output_tokens"}}}
+    )
     assert chunks[-1].choices[0].finish_reason == "length"
 
 
 def test_failed_turn_raises_with_the_backend_code():
     t = TurnTranslator(model="m")
     with pytest.raises(CodexStreamError) as info:
-        t.handle({"type": "response.failed", "response": {"error": {"code": "context_length_exceeded",
-                                                                     "message": "too long"}}})
+        t.handle(
+            {
+                "type": "response.failed",
+                "response": {"error": {"code": "context_length_exceeded", "message": "too long"}},
+            }
+        )
     assert info.value.code == "context_length_exceeded"
 
 

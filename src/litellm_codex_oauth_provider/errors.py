@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +19,31 @@ from .exceptions import CodexAuthError, CodexModelError
 class CodexStreamError(Exception):
     """A turn that failed inside the event stream (`response.failed`, `error`, cut short)."""
 
-    def __init__(self, code: str | None, message: str) -> None:
+    def __init__(self, code: str | None, message: str, *, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{message} ({code})" if code else message)
         self.code = code
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+
+
+#: Stream failures worth another attempt: the backend was busy or the connection broke.
+RETRYABLE_STREAM_CODES = frozenset(
+    {"stream_incomplete", "server_is_overloaded", "slow_down", "server_error", "internal_error"}
+)
+_TRY_AGAIN = re.compile(r"try again in\s+([0-9.]+)\s*(ms|s)\b", re.IGNORECASE)
+
+
+def retryable_turn_failure(exc: BaseException) -> bool:
+    """A turn that broke off after its HTTP response began and may be sent again.
+
+    Only failures that say nothing about the request itself: a cut connection, a stream that
+    stopped early, an overloaded backend. Timeouts are not retried (each would wait again).
+    """
+    if isinstance(exc, CodexStreamError):
+        return exc.code in RETRYABLE_STREAM_CODES
+    if isinstance(exc, httpx.TimeoutException):
+        return False
+    return isinstance(exc, httpx.TransportError | httpx.StreamError)
 
 
 def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
@@ -32,7 +54,12 @@ def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
         except (ValueError, httpx.ResponseNotRead):
             body = {}
     error = body.get("error", body) if isinstance(body, Mapping) else {}
-    return dict(error) if isinstance(error, Mapping) else {"message": str(error)}
+    if not isinstance(error, Mapping):
+        return {"message": str(error)}
+    error = dict(error)
+    if not error.get("message") and isinstance(error.get("detail"), str):
+        error["message"] = error["detail"]  # the backend's `{"detail": "..."}` shape
+    return error
 
 
 def _reset_in_seconds(error: Mapping[str, Any]) -> int | None:
@@ -77,6 +104,15 @@ def _no_access_message() -> str:
     )
 
 
+def _retry_after_from_message(message: str) -> int | None:
+    """`rate_limit_exceeded` says "Please try again in 11.5s" (or "in 20ms")."""
+    match = _TRY_AGAIN.search(message or "")
+    if not match:
+        return None
+    seconds = float(match.group(1)) / (1000 if match.group(2).lower() == "ms" else 1)
+    return max(1, int(seconds + 0.999))
+
+
 def _rate_limit(
     message: str, model: str, retry_after: int | None, request: httpx.Request | None
 ) -> Exception:
@@ -103,7 +139,7 @@ def _from_status(exc: openai.APIStatusError, model: str) -> Exception:
         return litellm.PermissionDeniedError(
             _no_access_message(), llm_provider=PROVIDER_NAME, model=model, response=exc.response
         )
-    if code == "context_length_exceeded":
+    if code == "context_length_exceeded" or (status == 400 and "context window" in message.lower()):
         return litellm.ContextWindowExceededError(
             message, model=model, llm_provider=PROVIDER_NAME, response=exc.response
         )
@@ -128,7 +164,8 @@ def _from_status(exc: openai.APIStatusError, model: str) -> Exception:
         return litellm.NotFoundError(message, model=model, llm_provider=PROVIDER_NAME, response=exc.response)
     if status == 429:
         retry = exc.response.headers.get("retry-after")
-        return _rate_limit(message, model, int(float(retry)) if retry else None, exc.request)
+        seconds = int(float(retry)) if retry else _retry_after_from_message(message)
+        return _rate_limit(message, model, seconds, exc.request)
     if status == 503:
         return litellm.ServiceUnavailableError(
             message, llm_provider=PROVIDER_NAME, model=model, response=exc.response
@@ -144,18 +181,28 @@ def _from_stream(exc: CodexStreamError, model: str) -> Exception:
     code, message = exc.code or "", exc.message
     if code == "context_length_exceeded":
         return litellm.ContextWindowExceededError(message, model=model, llm_provider=PROVIDER_NAME)
-    if code in ("usage_limit_reached", "insufficient_quota", "rate_limit_exceeded"):
-        return _rate_limit(f"{message} ({code})", model, None, None)
+    if code == "usage_limit_reached" or _is_usage_limit(exc.details):
+        text, seconds = usage_limit_message(exc.details)
+        return _rate_limit(text, model, seconds, None)
+    if code in ("insufficient_quota", "rate_limit_exceeded"):
+        return _rate_limit(f"{message} ({code})", model, _retry_after_from_message(message), None)
     if code == "usage_not_included":
         return litellm.PermissionDeniedError(
             _no_access_message(), llm_provider=PROVIDER_NAME, model=model, response=_synthetic_response(403)
         )
     if code in ("server_is_overloaded", "slow_down"):
         return litellm.ServiceUnavailableError(f"{message} ({code})", llm_provider=PROVIDER_NAME, model=model)
-    if code in ("invalid_prompt", "invalid_request_error"):
-        return litellm.BadRequestError(f"{message} ({code})", model=model, llm_provider=PROVIDER_NAME)
+    if (
+        code in ("invalid_prompt", "invalid_request_error")
+        or exc.details.get("type") == "invalid_request_error"
+    ):
+        param = exc.details.get("param")
+        detail = f"{message} ({code}; parameter: {param})" if param else f"{message} ({code})"
+        return litellm.BadRequestError(detail, model=model, llm_provider=PROVIDER_NAME)
     if code == "stream_incomplete":
         return litellm.APIConnectionError(message, llm_provider=PROVIDER_NAME, model=model)
+    if code == "deadline_exceeded":
+        return litellm.Timeout(f"{message} (`timeout`)", model=model, llm_provider=PROVIDER_NAME)
     return litellm.InternalServerError(
         f"{message} ({code or 'no code'})", llm_provider=PROVIDER_NAME, model=model
     )
@@ -186,7 +233,20 @@ def to_litellm_error(exc: BaseException, model: str) -> BaseException:
         return _from_status(exc, model)
     if isinstance(exc, openai.APIError):
         body = exc.body if isinstance(exc.body, Mapping) else {}
-        return _from_stream(CodexStreamError(body.get("code") or body.get("type"), exc.message), model)
+        code = body.get("code") or body.get("type")
+        return _from_stream(CodexStreamError(code, exc.message, details=body), model)
+    if isinstance(exc, httpx.TimeoutException):  # the idle-stream timeout, mid-stream
+        return litellm.Timeout(
+            f"The Codex backend sent nothing for too long (CODEX_STREAM_IDLE_TIMEOUT or `timeout`): {exc!r}",
+            model=model,
+            llm_provider=PROVIDER_NAME,
+        )
+    if isinstance(exc, httpx.TransportError | httpx.StreamError):  # the connection broke mid-stream
+        return litellm.APIConnectionError(
+            f"The connection to the Codex backend broke before the turn completed: {exc!r}",
+            llm_provider=PROVIDER_NAME,
+            model=model,
+        )
     if isinstance(exc, ValueError):
         return litellm.BadRequestError(str(exc), model=model, llm_provider=PROVIDER_NAME)
     return exc

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import platform
+import random
 import threading
+import time
 import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -14,10 +20,46 @@ from openai import AsyncOpenAI, OpenAI
 from . import __version__, settings
 from .auth import CodexAuth, CodexTokenManager
 from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
+from .errors import CodexStreamError
 
 #: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
 _NEVER_RETRY = frozenset({404, 429})
 _PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
+
+
+#: When the current call must be done (monotonic clock): the client's retries stop short of it.
+_DEADLINE: ContextVar[float | None] = ContextVar("codex_retry_deadline", default=None)
+
+
+@contextlib.contextmanager
+def retry_deadline(at: float | None) -> Iterator[None]:
+    """Within this block the client does not start a retry that would begin after `at`."""
+    token = _DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def backoff_seconds(retries_taken: int) -> float:
+    """The Codex CLI's retry schedule: 200 ms doubling (capped at 8 s), with ±10 % jitter."""
+    return min(0.2 * 2.0 ** min(retries_taken, 10), 8.0) * random.uniform(0.9, 1.1)
+
+
+def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: Any, headers: Any) -> float:
+    """A server's `retry-after` (up to a minute) wins; otherwise the CLI's schedule."""
+    retry_after = client._parse_retry_after_header(headers)
+    if retry_after is not None and math.isfinite(retry_after) and 0 < retry_after <= 60:
+        delay = retry_after
+    else:
+        delay = backoff_seconds(options.get_max_retries(client.max_retries) - remaining_retries)
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() + delay >= deadline:
+        # Raised from inside the client's retry loop: the failure it was about to retry is chained.
+        raise CodexStreamError(
+            "deadline_exceeded", "no time is left for another attempt within the call's timeout"
+        )
+    return delay
 
 
 def user_agent() -> str:
@@ -76,6 +118,11 @@ class CodexOpenAIClient(OpenAI):
     def _should_retry(self, response: httpx.Response) -> bool:
         return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
 
+    def _calculate_retry_timeout(
+        self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
+    ) -> float:
+        return _retry_delay(self, remaining_retries, options, response_headers)
+
 
 class AsyncCodexOpenAIClient(AsyncOpenAI):
     """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in."""
@@ -115,6 +162,11 @@ class AsyncCodexOpenAIClient(AsyncOpenAI):
 
     def _should_retry(self, response: httpx.Response) -> bool:
         return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+
+    def _calculate_retry_timeout(
+        self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
+    ) -> float:
+        return _retry_delay(self, remaining_retries, options, response_headers)
 
 
 class ClientPool:

@@ -31,7 +31,13 @@ from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
 from .exceptions import CodexModelError
 from .model_map import ModelSpec, resolve_model
 from .model_registry import register_catalog
-from .openai_client import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient, backoff_seconds
+from .openai_client import (
+    AsyncCodexOpenAIClient,
+    ClientPool,
+    CodexOpenAIClient,
+    backoff_seconds,
+    retry_deadline,
+)
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
 from .stream import PrimedStream, StreamReport, TurnTranslator
@@ -201,7 +207,9 @@ class CodexAuthProvider(CustomLLM):
         client: CodexOpenAIClient = call.pool.sync_client(call.base_url)
         self._resolve(call, self.catalogs.catalog(client))
         for attempt in range(2):
-            fallback = self.catalogs.instructions_fallback(call.spec.slug) if self._fallback_due(call) else None
+            fallback = (
+                self.catalogs.instructions_fallback(call.spec.slug) if self._fallback_due(call) else None
+            )
             req = self._request(call, fallback)
             try:
                 return client.responses.create(**self._send_kwargs(req, call)), req
@@ -213,7 +221,8 @@ class CodexAuthProvider(CustomLLM):
     def _turn_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            stream, req = self._open_sync(call)
+            with retry_deadline(call.deadline):
+                stream, req = self._open_sync(call)
             translator = TurnTranslator(model=call.model)
             try:
                 with stream:
@@ -324,7 +333,9 @@ class CodexAuthProvider(CustomLLM):
         self._resolve(call, await self.catalogs.acatalog(client))
         for attempt in range(2):
             fallback = (
-                await self.catalogs.ainstructions_fallback(call.spec.slug) if self._fallback_due(call) else None
+                await self.catalogs.ainstructions_fallback(call.spec.slug)
+                if self._fallback_due(call)
+                else None
             )
             req = self._request(call, fallback)
             try:
@@ -337,7 +348,8 @@ class CodexAuthProvider(CustomLLM):
     async def _turn_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            stream, req = await self._open_async(call)
+            with retry_deadline(call.deadline):
+                stream, req = await self._open_async(call)
             translator = TurnTranslator(model=call.model)
             try:
                 async with stream:

@@ -49,7 +49,8 @@ REJECTED_PARAMS = frozenset(
         "conversation",
         "max_tool_calls",
         "instructions",
-        "stream_options_include_obfuscation",
+        "moderation",
+        "prompt_cache_options",
     }
 )
 #: Parameters LiteLLM hands the provider that are about the call, not the model turn.
@@ -75,6 +76,8 @@ _HANDLED = frozenset(
 #: What every turn includes; a caller's `include` adds to it.
 _INCLUDE = ("reasoning.encrypted_content",)
 _FAST_TIERS = frozenset({"priority", "fast"})
+#: Rejected parameters whose value asks for what every turn does anyway: not worth a warning.
+_AS_SENT: dict[str, Any] = {"store": False, "logprobs": False, "modalities": ["text"]}
 
 
 @dataclass
@@ -169,7 +172,9 @@ def build_request(
     """Translate one chat call. Always `store: false`, `stream: true`, encrypted reasoning included."""
     params = _merged_params(optional_params)
     codex_mode = force_codex_instructions or settings.codex_mode()
-    dropped = sorted(k for k in params if k in REJECTED_PARAMS and params[k] is not None)
+    dropped = sorted(
+        k for k in params if k in REJECTED_PARAMS and params[k] is not None and params[k] != _AS_SENT.get(k)
+    )
     unknown = sorted(k for k in params if k not in REJECTED_PARAMS | _CALL_PARAMS | _HANDLED)
     dropped.extend(unknown)
 

@@ -24,8 +24,15 @@ from litellm.types.utils import (
     Usage,
 )
 
-from .adapter import REASONING_ITEMS_KEY
+from .adapter import reasoning_item, thinking_block
 from .errors import CodexStreamError
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    dump = getattr(obj, "model_dump", None)
+    return dump() if callable(dump) else {}
 
 
 def field_of(obj: Any, name: str, default: Any = None) -> Any:
@@ -52,12 +59,8 @@ def usage_from_response(usage: Any) -> Usage | None:
     )
 
 
-def _reasoning_item(item: Any) -> dict[str, Any]:
-    summary = [
-        {"type": "summary_text", "text": field_of(part, "text", "")}
-        for part in field_of(item, "summary", None) or []
-    ]
-    return {"type": "reasoning", "summary": summary, "encrypted_content": field_of(item, "encrypted_content")}
+def _summary_texts(item: Any) -> list[str]:
+    return [t for part in field_of(item, "summary", None) or [] if (t := field_of(part, "text", ""))]
 
 
 def _message_text(item: Any) -> str:
@@ -91,6 +94,8 @@ class TurnTranslator:
     _text_deltas: list[str] = field(default_factory=list)
     _reasoning_deltas: list[str] = field(default_factory=list)
     _sent_role: bool = False
+    _message_items: int = 0
+    _reasoning_started: bool = False
 
     # -- streaming -------------------------------------------------------------------------------
 
@@ -113,17 +118,23 @@ class TurnTranslator:
     def handle(self, event: Any) -> list[ModelResponseStream]:
         """The chunks `event` produces now; raises `CodexStreamError` for a failed turn."""
         kind = field_of(event, "type")
-        if kind == "response.output_text.delta":
+        if kind in ("response.output_text.delta", "response.refusal.delta"):
             text = field_of(event, "delta", "")
             if self.keep_output:
                 self._text_deltas.append(text)
             return [self._chunk(Delta(content=text))] if text else []
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             text = field_of(event, "delta", "")
+            if not text:
+                return []
             if self.keep_output:
                 self._reasoning_deltas.append(text)
-            return [self._chunk(Delta(reasoning_content=text))] if text else []
-        if kind == "response.reasoning_summary_part.added" and (field_of(event, "summary_index", 0) or 0) > 0:
+            self._reasoning_started = True
+            return [self._chunk(Delta(reasoning_content=text))]
+        if kind == "response.reasoning_summary_part.added" and self._reasoning_started:
+            # Summary parts (of one item or of several) read as paragraphs, as in the whole response.
+            if self.keep_output:
+                self._reasoning_deltas.append("\n\n")
             return [self._chunk(Delta(reasoning_content="\n\n"))]
         if kind == "response.function_call_arguments.delta":
             return self._arguments_delta(event)
@@ -139,12 +150,17 @@ class TurnTranslator:
         if kind == "response.failed":
             response = field_of(event, "response")
             error = field_of(response, "error") or {}
-            raise CodexStreamError(field_of(error, "code"), field_of(error, "message") or "the turn failed")
+            raise CodexStreamError(
+                field_of(error, "code"),
+                field_of(error, "message") or "the turn failed",
+                details=_as_dict(error),
+            )
         if kind == "error":
             error = field_of(event, "error") or event
             raise CodexStreamError(
                 field_of(error, "code") or field_of(error, "type"),
                 field_of(error, "message") or "the backend reported an error",
+                details=_as_dict(error),
             )
         return []
 
@@ -153,7 +169,16 @@ class TurnTranslator:
             self.response_id = field_of(response, "id")
 
     def _item_added(self, item: Any) -> list[ModelResponseStream]:
-        if field_of(item, "type") != "function_call":
+        kind = field_of(item, "type")
+        if kind == "message":
+            # Several message items in one turn (a preamble, then the answer) read as paragraphs.
+            self._message_items += 1
+            if self._message_items > 1:
+                if self.keep_output:
+                    self._text_deltas.append("\n\n")
+                return [self._chunk(Delta(content="\n\n"))]
+            return []
+        if kind != "function_call":
             return []
         call = self._register_call(item)
         return [self._tool_delta(call, arguments="", with_header=True)]
@@ -200,14 +225,22 @@ class TurnTranslator:
             if not call.streamed_arguments and arguments:
                 return [self._tool_delta(call, arguments=arguments, with_header=False)]
             return []
-        if kind == "reasoning" and field_of(item, "encrypted_content"):
-            delta = Delta(provider_specific_fields={REASONING_ITEMS_KEY: [_reasoning_item(item)]})
+        encrypted = field_of(item, "encrypted_content") if kind == "reasoning" else None
+        if encrypted:
+            # One chunk per reasoning item, when it completes: the summary already streamed as
+            # reasoning_content, so the thinking block carries only the encrypted content.
+            delta = Delta(
+                reasoning_items=[reasoning_item(encrypted, _summary_texts(item))],
+                thinking_blocks=[thinking_block(encrypted)],
+            )
             return [self._chunk(delta)]
         return []
 
     def _finish(self, response: Any, *, incomplete: bool) -> list[ModelResponseStream]:
         self._note_response(response)
         self.done = True
+        if self.keep_output and not self._items:
+            self._items.extend(field_of(response, "output", None) or [])
         self.usage = usage_from_response(field_of(response, "usage"))
         if incomplete:
             reason = field_of(field_of(response, "incomplete_details"), "reason")
@@ -241,16 +274,18 @@ class TurnTranslator:
     def to_model_response(self, model_response: ModelResponse) -> ModelResponse:
         """The whole turn as one response, assembled from the `output_item.done` items."""
         self.check_complete()
-        texts, reasoning, reasoning_items, tool_calls = [], [], [], []
+        texts, reasoning, reasoning_items, blocks, tool_calls = [], [], [], [], []
         for item in self._items:
             kind = field_of(item, "type")
             if kind == "message":
                 texts.append(_message_text(item))
             elif kind == "reasoning":
-                summary = [field_of(p, "text", "") for p in field_of(item, "summary", None) or []]
-                reasoning.append("\n\n".join(s for s in summary if s))
-                if field_of(item, "encrypted_content"):
-                    reasoning_items.append(_reasoning_item(item))
+                summary = _summary_texts(item)
+                reasoning.append("\n\n".join(summary))
+                encrypted = field_of(item, "encrypted_content")
+                if encrypted:
+                    reasoning_items.append(reasoning_item(encrypted, summary))
+                    blocks.append(thinking_block(encrypted, "\n\n".join(summary)))
             elif kind == "function_call":
                 tool_calls.append(
                     ChatCompletionMessageToolCall(
@@ -261,14 +296,15 @@ class TurnTranslator:
                         ),
                     )
                 )
-        content = "".join(texts) if texts else "".join(self._text_deltas)
+        content = "\n\n".join(t for t in texts if t) if texts else "".join(self._text_deltas)
         reasoning_text = "\n\n".join(r for r in reasoning if r) or "".join(self._reasoning_deltas)
         message = Message(
             role="assistant",
             content=content or (None if tool_calls else ""),
             tool_calls=tool_calls or None,
             reasoning_content=reasoning_text or None,
-            provider_specific_fields={REASONING_ITEMS_KEY: reasoning_items} if reasoning_items else None,
+            reasoning_items=reasoning_items or None,
+            thinking_blocks=blocks or None,
         )
         model_response.choices[0].message = message  # type: ignore[union-attr]
         model_response.choices[0].finish_reason = self.finish_reason or "stop"
@@ -278,3 +314,90 @@ class TurnTranslator:
         if self.usage is not None:
             model_response.usage = self.usage  # type: ignore[attr-defined]
         return model_response
+
+
+class StreamReport:
+    """Rate-limit headers and dropped parameters of a streamed turn, for the stream the caller holds.
+
+    LiteLLM wraps a custom provider's chunks in a `CustomStreamWrapper` that the provider never
+    sees, and the proxy takes a stream's response headers from that wrapper's
+    `_hidden_params["additional_headers"]` once the first chunk is out. The report lives on the
+    call's logging object, which both sides see: `litellm_compat` binds the wrapper's hidden
+    params to it when LiteLLM creates the wrapper, and the provider publishes once the backend
+    has answered. Either may come first (the sync handler opens the stream before LiteLLM wraps
+    it; an async stream is opened right after, see `PrimedStream`), and a turn sent again
+    publishes again. Headers are added to the existing dict in place, because LiteLLM and the
+    router keep references to it.
+    """
+
+    _ATTR = "_codex_stream_report"
+
+    def __init__(self) -> None:
+        self._hidden: dict[str, Any] | None = None
+        self._headers: dict[str, str] = {}
+        self._dropped: list[str] | None = None
+
+    @classmethod
+    def of(cls, logging_obj: Any) -> StreamReport | None:
+        """The call's report, created on first use; None when there is no logging object to hold it."""
+        if logging_obj is None:
+            return None
+        report = getattr(logging_obj, cls._ATTR, None)
+        if report is None:
+            report = cls()
+            try:
+                setattr(logging_obj, cls._ATTR, report)
+            except (AttributeError, TypeError):
+                return None
+        return report
+
+    def publish(self, headers: Mapping[str, str], dropped: list[str]) -> None:
+        self._headers.update(headers)
+        self._dropped = list(dropped)
+        self._apply()
+
+    def bind(self, hidden_params: dict[str, Any]) -> None:
+        self._hidden = hidden_params
+        self._apply()
+
+    def _apply(self) -> None:
+        hidden = self._hidden
+        if hidden is None or self._dropped is None:
+            return
+        extra = hidden.get("additional_headers")
+        if not isinstance(extra, dict):
+            extra = hidden["additional_headers"] = {}
+        extra.update(self._headers)
+        hidden["codex_dropped_params"] = list(self._dropped)
+
+
+class PrimedStream:
+    """An async chunk stream whose request can be opened before anyone asks for a chunk.
+
+    Wraps the provider's turn generator, which yields `OPENED` once the backend has answered and
+    the chunks after it. `open()` runs the generator up to that point, so that HTTP errors are
+    raised to whoever opens; iterating without `open()` opens on the first chunk.
+    """
+
+    OPENED: Any = object()
+
+    def __init__(self, turn: Any) -> None:
+        self._turn = turn
+        self._opened = False
+
+    async def open(self) -> None:
+        if not self._opened:
+            self._opened = True
+            first = await self._turn.__anext__()
+            if first is not self.OPENED:  # pragma: no cover - the provider always yields it first
+                raise RuntimeError("the Codex turn stream did not start with OPENED")
+
+    def __aiter__(self) -> PrimedStream:
+        return self
+
+    async def __anext__(self) -> ModelResponseStream:
+        await self.open()
+        return await self._turn.__anext__()
+
+    async def aclose(self) -> None:
+        await self._turn.aclose()

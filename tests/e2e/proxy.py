@@ -25,17 +25,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_proxy(env: Mapping[str, str], *, config: Path = ROOT / "litellm_config.yaml",
-                  extra_args: tuple[str, ...] = (), log: Path | None = None, startup_timeout: float = 120.0
-                  ) -> Iterator[str]:
+def running_proxy(
+    env: Mapping[str, str],
+    *,
+    config: Path = ROOT / "litellm_config.yaml",
+    extra_args: tuple[str, ...] = (),
+    log: Path | None = None,
+    startup_timeout: float = 120.0,
+) -> Iterator[str]:
     """Yield the proxy's base URL once `/health/liveliness` answers; stop it afterwards."""
     port = free_port()
-    full_env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR",
-                "LITELLM_MASTER_KEY": MASTER_KEY, **env}
+    full_env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_MASTER_KEY": MASTER_KEY,
+        **env,
+    }
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *extra_args],
-        env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+        env=full_env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -18,9 +18,13 @@ def stack(tmp_path_factory):
     log = tmp_path_factory.mktemp("logs") / "proxy.log"
     with FakeCodexBackend() as fake:
         fake.issue_login(home)
-        env = {"CODEX_HOME": str(home), "CODEX_API_BASE": fake.base_url, "CODEX_REFRESH_TOKEN_URL_OVERRIDE":
-               fake.token_url, "CODEX_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-               "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none"}
+        env = {
+            "CODEX_HOME": str(home),
+            "CODEX_API_BASE": fake.base_url,
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
+            "CODEX_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+            "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
+        }
         with running_proxy(env, log=log) as url:
             yield fake, OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
 
@@ -28,7 +32,9 @@ def stack(tmp_path_factory):
 def test_non_streaming_chat_completion(stack):
     fake, client = stack
     fake.enqueue(Turn().text("Hello through the proxy").usage(input_tokens=9, output_tokens=4))
-    response = client.chat.completions.create(model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    response = client.chat.completions.create(
+        model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}]
+    )
     assert response.choices[0].message.content == "Hello through the proxy"
     assert response.choices[0].finish_reason == "stop"
     assert response.usage.prompt_tokens == 9 and response.usage.completion_tokens == 4
@@ -37,26 +43,42 @@ def test_non_streaming_chat_completion(stack):
 
 def test_streaming_chat_completion_with_usage(stack):
     fake, client = stack
-    fake.enqueue(Turn().reasoning("hmm", encrypted_content="e").text("one two three", chunks=3)
-                 .usage(input_tokens=20, cached_tokens=8, output_tokens=6, reasoning_tokens=2))
-    chunks = list(client.chat.completions.create(
-        model="codex/gpt-5.5", messages=[{"role": "user", "content": "count"}], stream=True,
-        stream_options={"include_usage": True}))
+    fake.enqueue(
+        Turn()
+        .reasoning("hmm", encrypted_content="e")
+        .text("one two three", chunks=3)
+        .usage(input_tokens=20, cached_tokens=8, output_tokens=6, reasoning_tokens=2)
+    )
+    chunks = list(
+        client.chat.completions.create(
+            model="codex/gpt-5.5",
+            messages=[{"role": "user", "content": "count"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "one two three"
-    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        "stop"
+    ]
     usage = next(c.usage for c in chunks if c.usage)
     assert usage.prompt_tokens == 20 and usage.prompt_tokens_details.cached_tokens == 8
 
 
 def test_streamed_parallel_tool_calls(stack):
     fake, client = stack
-    fake.enqueue(Turn().function_call("f", '{"a": 1}', call_id="call_1").function_call("f", '{"a": 2}', call_id="call_2"))
+    fake.enqueue(
+        Turn()
+        .function_call("f", '{"a": 1}', call_id="call_1")
+        .function_call("f", '{"a": 2}', call_id="call_2")
+    )
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     calls: dict[int, dict] = {}
     finish = None
-    for chunk in client.chat.completions.create(model="codex/gpt-5.5", messages=[{"role": "user", "content": "go"}],
-                                                tools=tools, stream=True):
+    for chunk in client.chat.completions.create(
+        model="codex/gpt-5.5", messages=[{"role": "user", "content": "go"}], tools=tools, stream=True
+    ):
         if not chunk.choices:
             continue
         for tc in chunk.choices[0].delta.tool_calls or []:
@@ -72,8 +94,12 @@ def test_wildcard_entry_serves_effort_suffixes_and_body_fields(stack):
     client.chat.completions.create(model="codex/gpt-5.5-high", messages=[{"role": "user", "content": "hi"}])
     assert fake.last_request.body["model"] == "gpt-5.5"
     assert fake.last_request.body["reasoning"]["effort"] == "high"
-    client.chat.completions.create(model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}],
-                                   reasoning_effort="low", extra_body={"verbosity": "high"})
+    client.chat.completions.create(
+        model="codex/gpt-5.5",
+        messages=[{"role": "user", "content": "hi"}],
+        reasoning_effort="low",
+        extra_body={"verbosity": "high"},
+    )
     assert fake.last_request.body["reasoning"]["effort"] == "low"
     assert fake.last_request.body["text"]["verbosity"] == "high"
 

@@ -21,15 +21,20 @@ def test_two_workers_refresh_one_login_without_reuse(tmp_path):
     with FakeCodexBackend(check_tokens=True) as fake:
         fake.access_token_lifetime = TOKEN_LIFETIME
         fake.issue_login(home, expires_in=TOKEN_LIFETIME)
-        env = {"CODEX_HOME": str(home), "CODEX_API_BASE": fake.base_url,
-               "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url, "CODEX_CACHE_DIR": str(tmp_path / "cache"),
-               "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none"}
+        env = {
+            "CODEX_HOME": str(home),
+            "CODEX_API_BASE": fake.base_url,
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
+            "CODEX_CACHE_DIR": str(tmp_path / "cache"),
+            "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
+        }
         with running_proxy(env, extra_args=("--num_workers", "2"), log=tmp_path / "proxy.log") as url:
             client = OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
 
             def ask(_: int) -> str:
-                reply = client.chat.completions.create(model="codex/gpt-5.5",
-                                                       messages=[{"role": "user", "content": "hi"}])
+                reply = client.chat.completions.create(
+                    model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}]
+                )
                 return reply.choices[0].message.content
 
             deadline = time.monotonic() + 3 * TOKEN_LIFETIME
