@@ -225,3 +225,20 @@ def test_missing_login_is_an_authentication_error_naming_the_file(fake, provider
         litellm.completion(model="codex/gpt-5.5", messages=MESSAGES)
     assert "nobody/auth.json" in str(info.value) and "codex login" in str(info.value)
     assert fake.responses_count == 0
+
+
+HEALTH = {"tags": ["litellm-internal-health-check"]}
+
+
+def test_health_probe_reads_the_catalog_instead_of_spending_a_turn(codex_home, fake, provider):
+    response = litellm.completion(model="codex/gpt-5.5", messages=MESSAGES, metadata=HEALTH)
+    assert response.choices[0].message.content == "ok"
+    assert fake.responses_count == 0 and fake.models_requests >= 1
+
+
+async def test_failed_health_probe_is_service_unavailable(codex_home, fake, provider):
+    await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES, metadata=HEALTH)  # warms the cache
+    fake.models_status = 500
+    with pytest.raises(litellm.ServiceUnavailableError, match="health check"):
+        await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES, metadata=HEALTH)
+    assert fake.responses_count == 0

@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import litellm
 import openai
 from litellm import CustomLLM
-from litellm.types.utils import ModelResponse, ModelResponseStream
+from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
 from . import settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
 from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
-from .exceptions import CodexModelError
+from .exceptions import CodexAuthError, CodexModelError
 from .model_map import ModelSpec, resolve_model
 from .model_registry import register_catalog
 from .openai_client import (
@@ -43,6 +44,9 @@ from .request import CodexRequest, build_request
 from .stream import PrimedStream, StreamReport, TurnTranslator
 
 logger = logging.getLogger(__name__)
+
+#: The tag LiteLLM puts on its own health-check calls.
+HEALTH_CHECK_TAG = "litellm-internal-health-check"
 
 #: Deployment settings that arrive among the optional params (LiteLLM passes unknown keys on).
 _LOGIN_PARAMS = ("codex_home", "codex_auth_file")
@@ -261,6 +265,8 @@ class CodexAuthProvider(CustomLLM):
     ) -> ModelResponse:
         call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            if _is_health_check(call.litellm_params):
+                return self._health_sync(call, model_response)
             if call.n <= 1:
                 return self._turn_sync(call, model_response)
             with ThreadPoolExecutor(max_workers=min(call.n, 8)) as pool:
@@ -388,6 +394,8 @@ class CodexAuthProvider(CustomLLM):
     ) -> ModelResponse:
         call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            if _is_health_check(call.litellm_params):
+                return await self._health_async(call, model_response)
             if call.n <= 1:
                 return await self._turn_async(call, model_response)
             results = await asyncio.gather(
@@ -453,6 +461,31 @@ class CodexAuthProvider(CustomLLM):
             await asyncio.sleep(backoff_seconds(attempt))
             attempt += 1
 
+    # -- health checks ------------------------------------------------------------------------------
+
+    def _health_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
+        """LiteLLM's health probe answered with a catalog revalidation instead of a model turn."""
+        client = call.pool.sync_client(call.base_url)
+        self._resolve(call, self.catalogs.catalog(client))
+        try:
+            status = self.catalogs.probe(client)
+        except CodexAuthError:
+            raise
+        except Exception as exc:
+            raise _health_failure(exc, call) from exc
+        return _health_response(model_response, call, status)
+
+    async def _health_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
+        client = call.pool.async_client(call.base_url)
+        self._resolve(call, await self.catalogs.acatalog(client))
+        try:
+            status = await self.catalogs.aprobe(client)
+        except CodexAuthError:
+            raise
+        except Exception as exc:
+            raise _health_failure(exc, call) from exc
+        return _health_response(model_response, call, status)
+
     # -- bookkeeping -------------------------------------------------------------------------------
 
     def _record_headers(self, req: CodexRequest, headers: httpx.Headers) -> None:
@@ -491,6 +524,35 @@ def _deadline(timeout: Any) -> float | None:
     if isinstance(timeout, int | float) and timeout > 0:
         return time.monotonic() + float(timeout)
     return None
+
+
+def _is_health_check(litellm_params: Mapping[str, Any]) -> bool:
+    """LiteLLM tags its proxy health probes; they need no model turn (and no plan usage)."""
+    for key in ("metadata", "litellm_metadata"):
+        metadata = litellm_params.get(key)
+        tags = metadata.get("tags") if isinstance(metadata, Mapping) else None
+        if isinstance(tags, list | tuple) and HEALTH_CHECK_TAG in tags:
+            return True
+    return False
+
+
+def _health_failure(exc: BaseException, call: _Call) -> Exception:
+    status = getattr(exc, "status", None)
+    message = f"Codex health check: the model catalog at {call.base_url} could not be read ({exc})"
+    if status == 401:
+        return litellm.AuthenticationError(
+            message + "; run `codex login`", llm_provider="codex", model=call.model
+        )
+    return litellm.ServiceUnavailableError(message, llm_provider="codex", model=call.model)
+
+
+def _health_response(model_response: ModelResponse, call: _Call, status: int) -> ModelResponse:
+    model_response.choices[0].message.content = "ok"  # type: ignore[union-attr]
+    model_response.choices[0].finish_reason = "stop"
+    model_response.model = call.model
+    model_response.usage = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)  # type: ignore[attr-defined]
+    model_response._hidden_params = {"codex_health_check": f"catalog HTTP {status}"}  # type: ignore[attr-defined]
+    return model_response
 
 
 def _refuse_streaming_n(call: _Call) -> None:

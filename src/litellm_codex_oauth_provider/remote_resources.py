@@ -136,6 +136,12 @@ class _Answer:
     etag: str | None
 
 
+def _checked(answer: _Answer) -> int:
+    if answer.status not in (200, 304):
+        raise _HTTPStatus(answer.status)
+    return answer.status
+
+
 class _CatalogFiles:
     """The disk cache of one catalog: `<key>.json` (the body as received) and `<key>.meta.json`."""
 
@@ -268,6 +274,19 @@ class CatalogStore:
             return result
         finally:
             _FLIGHTS.finish(key, future, result if result is not None else self._fallback(key))
+
+    def probe(self, client: CodexOpenAIClient) -> int:
+        """Ask the backend for the catalog now (with `If-None-Match`): the cheap health check.
+
+        Proves the login, the network path and the backend without a model turn; raises the
+        client's error when any of them fails, and returns the HTTP status (200 or 304).
+        """
+        entry = self._entries.get(self._key(str(client.base_url)))
+        return _checked(self._fetch(client, entry.etag if entry else None))
+
+    async def aprobe(self, client: AsyncCodexOpenAIClient) -> int:
+        entry = self._entries.get(self._key(str(client.base_url)))
+        return _checked(await self._afetch(client, entry.etag if entry else None))
 
     def cached_catalog(self, base_url: str | None = None) -> ModelCatalog:
         """The catalog for `base_url` from memory or disk, else the bundled one; never a request."""

@@ -108,3 +108,20 @@ def test_models_are_listed(stack):
     _, client = stack
     ids = {m.id for m in client.models.list()}
     assert "codex/gpt-5.5" in ids
+
+
+def test_health_check_revalidates_the_catalog_without_a_model_turn(stack):
+    fake, client = stack
+    import httpx
+
+    from tests.e2e.proxy import MASTER_KEY
+
+    turns, catalog_calls = fake.responses_count, fake.models_requests
+    base = str(client.base_url).rstrip("/").removesuffix("/v1")
+    answer = httpx.get(f"{base}/health", params={"model": "codex/gpt-5.5"},
+                       headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["healthy_count"] >= 1 and body["unhealthy_count"] == 0, body
+    assert fake.responses_count == turns  # no model turn spent
+    assert fake.models_requests > catalog_calls
