@@ -225,3 +225,16 @@ def test_no_token_reaches_a_log_an_error_a_repr_or_another_file(
             content = path.read_bytes()
             assert not any(secret.encode() in content for secret in seen), path
     assert json.loads((home / "auth.json").read_text())["tokens"]["refresh_token"] in seen
+
+
+@pytest.mark.usefixtures("provider")
+def test_unreachable_token_endpoint_is_transient_not_a_logout(
+    fake: FakeCodexBackend, home: Path, monkeypatch
+) -> None:
+    """A refresh that cannot reach the token endpoint is a 503 the router may retry, not a 401."""
+    monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", "http://127.0.0.1:9/oauth/token")
+    write_auth_json(home, make_auth_json(expires_in=-10))  # expired: a refresh is needed
+    before = (home / "auth.json").read_bytes()
+    with pytest.raises(litellm.ServiceUnavailableError, match="stored login is unchanged"):
+        completion()
+    assert (home / "auth.json").read_bytes() == before

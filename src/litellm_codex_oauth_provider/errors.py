@@ -13,7 +13,7 @@ import litellm
 import openai
 
 from .constants import PROVIDER_NAME
-from .exceptions import CodexAuthError, CodexModelError
+from .exceptions import CodexAuthError, CodexAuthRefreshUnavailableError, CodexModelError
 
 
 class CodexStreamError(Exception):
@@ -212,6 +212,9 @@ def to_litellm_error(exc: BaseException, model: str) -> BaseException:
     """Map one of our or openai's exceptions to LiteLLM's; anything else is returned as it is."""
     if isinstance(exc, litellm.exceptions.OpenAIError) and not isinstance(exc, openai.APIError):
         return exc  # already a LiteLLM exception
+    if isinstance(exc, CodexAuthRefreshUnavailableError):
+        # transient: the token endpoint or the lock was out of reach and the login is unchanged
+        return litellm.ServiceUnavailableError(exc.message, llm_provider=PROVIDER_NAME, model=model)
     if isinstance(exc, CodexAuthError):
         return litellm.AuthenticationError(exc.message, llm_provider=PROVIDER_NAME, model=model)
     if isinstance(exc, CodexModelError):
