@@ -95,7 +95,7 @@ class CodexOpenAIClient(OpenAI):
         http_client = httpx.Client(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,
@@ -140,7 +140,7 @@ class AsyncCodexOpenAIClient(AsyncOpenAI):
         http_client = httpx.AsyncClient(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,

@@ -180,7 +180,9 @@ class CodexAuthProvider(CustomLLM):
     @staticmethod
     def _send_kwargs(req: CodexRequest, call: _Call) -> dict[str, Any]:
         body = dict(req.body)
-        known = {k: body.pop(k) for k in ("model", "input", "stream") if k in body}
+        # Only `model` and `stream` go as typed arguments: the openai package walks typed ones
+        # (a long `input` costs a millisecond); everything else is sent as it is, in `extra_body`.
+        known = {k: body.pop(k) for k in ("model", "stream") if k in body}
         kwargs: dict[str, Any] = {
             **known,
             "extra_body": body,
@@ -227,7 +229,7 @@ class CodexAuthProvider(CustomLLM):
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
             with retry_deadline(call.deadline):
                 stream, req = self._open_sync(call)
-            translator = TurnTranslator(model=call.model)
+            translator = TurnTranslator(model=call.model, emit=False)
             try:
                 with stream:
                     for event in stream:
@@ -356,7 +358,7 @@ class CodexAuthProvider(CustomLLM):
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
             with retry_deadline(call.deadline):
                 stream, req = await self._open_async(call)
-            translator = TurnTranslator(model=call.model)
+            translator = TurnTranslator(model=call.model, emit=False)
             try:
                 async with stream:
                     async for event in stream:

@@ -84,6 +84,8 @@ class TurnTranslator:
 
     model: str
     keep_output: bool = True
+    #: False on the non-streaming path: deltas are only collected, no chunk objects are built for them.
+    emit: bool = True
     response_id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
     finish_reason: str | None = None
@@ -122,7 +124,7 @@ class TurnTranslator:
             text = field_of(event, "delta", "")
             if self.keep_output:
                 self._text_deltas.append(text)
-            return [self._chunk(Delta(content=text))] if text else []
+            return [self._chunk(Delta(content=text))] if text and self.emit else []
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             text = field_of(event, "delta", "")
             if not text:
@@ -130,7 +132,7 @@ class TurnTranslator:
             if self.keep_output:
                 self._reasoning_deltas.append(text)
             self._reasoning_started = True
-            return [self._chunk(Delta(reasoning_content=text))]
+            return [self._chunk(Delta(reasoning_content=text))] if self.emit else []
         if kind == "response.reasoning_summary_part.added" and self._reasoning_started:
             # Summary parts (of one item or of several) read as paragraphs, as in the whole response.
             if self.keep_output:
