@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,3 +76,27 @@ def running_proxy(
             proc.wait()
         if log:
             out.close()
+
+
+def backend_env(fake: Any, cache_dir: Path, codex_home: Path) -> dict[str, str]:
+    """The environment that points the provider in a proxy at `fake` (and at nothing outside)."""
+    return {
+        "CODEX_HOME": str(codex_home),
+        "CODEX_API_BASE": fake.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
+        "CODEX_CACHE_DIR": str(cache_dir),
+        "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
+    }
+
+
+@contextmanager
+def proxy_with_fake(tmp_path_factory: Any, **extra_env: str) -> Iterator[tuple[Any, str]]:
+    """A fake backend with a login issued for it, and a proxy in front: `(fake, proxy_url)`."""
+    from tests.support.fake_codex import FakeCodexBackend
+
+    home = tmp_path_factory.mktemp("codex-home")
+    with FakeCodexBackend() as fake:
+        fake.issue_login(home)
+        env = {**backend_env(fake, tmp_path_factory.mktemp("cache"), home), **extra_env}
+        with running_proxy(env, log=tmp_path_factory.mktemp("logs") / "proxy.log") as url:
+            yield fake, url

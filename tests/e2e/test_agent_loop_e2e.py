@@ -13,7 +13,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.e2e.proxy import MASTER_KEY, running_proxy
+from tests.e2e.proxy import MASTER_KEY, proxy_with_fake
 from tests.support.fake_codex import FakeCodexBackend, HttpError, Turn
 
 pytestmark = pytest.mark.e2e
@@ -38,20 +38,8 @@ ASK = [{"role": "user", "content": "What is the weather in Paris and in Rome?"}]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    home = tmp_path_factory.mktemp("codex-home")
-    log = tmp_path_factory.mktemp("logs") / "proxy.log"
-    with FakeCodexBackend() as fake:
-        fake.issue_login(home)
-        env = {
-            "CODEX_HOME": str(home),
-            "CODEX_API_BASE": fake.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
-            "CODEX_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-            "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
-            "CODEX_MAX_RETRIES": "0",
-        }
-        with running_proxy(env, log=log) as url:
-            yield fake, url
+    with proxy_with_fake(tmp_path_factory, CODEX_MAX_RETRIES="0") as (fake, url):
+        yield fake, url
 
 
 @pytest.fixture

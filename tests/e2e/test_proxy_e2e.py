@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from openai import OpenAI
 
-from tests.e2e.proxy import MASTER_KEY, running_proxy
-from tests.support.fake_codex import FakeCodexBackend, Turn
+from tests.e2e.proxy import MASTER_KEY, proxy_with_fake
+from tests.support.fake_codex import Turn
 
 pytestmark = pytest.mark.e2e
 
@@ -14,19 +14,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """One fake backend and one proxy for the module (the proxy takes seconds to start)."""
-    home = tmp_path_factory.mktemp("codex-home")
-    log = tmp_path_factory.mktemp("logs") / "proxy.log"
-    with FakeCodexBackend() as fake:
-        fake.issue_login(home)
-        env = {
-            "CODEX_HOME": str(home),
-            "CODEX_API_BASE": fake.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
-            "CODEX_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-            "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
-        }
-        with running_proxy(env, log=log) as url:
-            yield fake, OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
+    with proxy_with_fake(tmp_path_factory) as (fake, url):
+        yield fake, OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
 
 
 def test_non_streaming_chat_completion(stack):
@@ -118,8 +107,12 @@ def test_health_check_revalidates_the_catalog_without_a_model_turn(stack):
 
     turns, catalog_calls = fake.responses_count, fake.models_requests
     base = str(client.base_url).rstrip("/").removesuffix("/v1")
-    answer = httpx.get(f"{base}/health", params={"model": "codex/gpt-5.5"},
-                       headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60)
+    answer = httpx.get(
+        f"{base}/health",
+        params={"model": "codex/gpt-5.5"},
+        headers={"Authorization": f"Bearer {MASTER_KEY}"},
+        timeout=60,
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["healthy_count"] >= 1 and body["unhealthy_count"] == 0, body

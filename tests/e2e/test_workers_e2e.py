@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from openai import OpenAI
 
-from tests.e2e.proxy import MASTER_KEY, running_proxy
+from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
 from tests.support.fake_codex import FakeCodexBackend
 from tests.support.logins import read_auth_file
 
@@ -21,13 +21,7 @@ def test_two_workers_refresh_one_login_without_reuse(tmp_path):
     with FakeCodexBackend(check_tokens=True) as fake:
         fake.access_token_lifetime = TOKEN_LIFETIME
         fake.issue_login(home, expires_in=TOKEN_LIFETIME)
-        env = {
-            "CODEX_HOME": str(home),
-            "CODEX_API_BASE": fake.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
-            "CODEX_CACHE_DIR": str(tmp_path / "cache"),
-            "CODEX_INSTRUCTIONS_URL": "http://127.0.0.1:9/none",
-        }
+        env = backend_env(fake, tmp_path / "cache", home)
         with running_proxy(env, extra_args=("--num_workers", "2"), log=tmp_path / "proxy.log") as url:
             client = OpenAI(base_url=url, api_key=MASTER_KEY, max_retries=0)
 
