@@ -12,6 +12,6 @@ stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -m pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c 'import litellm_codex_oauth_provider, litellm, pytest' >/dev/null
+  LITELLM_LOCAL_MODEL_COST_MAP=True .venv/bin/python -c 'import litellm_codex_oauth_provider, litellm, pytest' >/dev/null
   rm -f .venv/.installed-* && touch "$stamp"
 fi

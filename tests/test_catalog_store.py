@@ -211,7 +211,7 @@ def test_a_slow_answer_falls_back_without_waiting_for_it(store, client, fake, mo
     fake.models_delay = 5.0
     started = time.monotonic()
     catalog = store.catalog(client)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # the backend takes 5 s: we did not wait for it
     assert catalog.source == "bundled"
 
 
@@ -226,7 +226,7 @@ def test_a_slow_answer_on_the_async_path_falls_back_too(
 
     started = time.monotonic()
     assert asyncio.run(go()).source == "bundled"
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # the backend takes 5 s: we did not wait for it
 
 
 # -- the disk cache -------------------------------------------------------------------------------------
