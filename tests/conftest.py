@@ -57,6 +57,14 @@ def codex_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty Codex home selected via CODEX_HOME, for tests that write their own login."""
+    path = tmp_path / "codex-home"
+    monkeypatch.setenv("CODEX_HOME", str(path))
+    return path
+
+
+@pytest.fixture
 def provider():
     """A fresh provider registered as `codex` (fresh so no pooled client outlives its test)."""
     from litellm_codex_oauth_provider import CodexAuthProvider

@@ -9,42 +9,15 @@ import os
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from litellm_codex_oauth_provider.auth import CodexAuth, CodexTokenManager, RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshError
 from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_access_token, make_auth_json, read_auth_file, write_auth_json
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCodexBackend]:
-    with FakeCodexBackend() as backend:
-        yield backend
-
-
-@pytest.fixture
-def home(fake: FakeCodexBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "codex-home"
-    monkeypatch.setenv("CODEX_HOME", str(path))
-    monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", fake.token_url)
-    return path
-
-
-def write_login(fake: FakeCodexBackend, home: Path, *, seconds_left: float, lifetime: float = 3600) -> str:
-    """A login the fake accepts, `seconds_left` from expiry; returns its access token."""
-    access = make_access_token(expires_in=lifetime, now=time.time() - (lifetime - seconds_left))
-    refresh = f"rt-{uuid.uuid4().hex}"
-    fake.accept_refresh_token(refresh)
-    fake.accept_access_token(access)
-    write_auth_json(home, make_auth_json(access_token=access, refresh_token=refresh))
-    return access
+from tests.support.logins import read_auth_file
 
 
 def run_loop_tasks(coro_factory: Any, tasks: int, start: threading.Barrier) -> list[str]:
@@ -61,7 +34,7 @@ def run_loop_tasks(coro_factory: Any, tasks: int, start: threading.Barrier) -> l
 
 
 def test_threads_and_tasks_share_one_refresh(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home, seconds_left=10)
+    old = fake.write_login(home, seconds_left=10)["tokens"]["access_token"]
     fake.token_delay = 0.3  # everyone arrives while the refresh is in flight
     managers = [CodexTokenManager(), CodexTokenManager()]  # two managers of one file share it too
     threads, loops, tasks_per_loop = 8, 3, 10
@@ -97,7 +70,7 @@ def test_threads_and_tasks_share_one_refresh(fake: FakeCodexBackend, home: Path)
 
 
 async def test_a_burst_of_401s_makes_one_refresh(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home, seconds_left=3000)
+    old = fake.write_login(home, seconds_left=3000)["tokens"]["access_token"]
     fake.expected_access_token = lambda token: token != old
     fake.token_delay = 0.2
     async with httpx.AsyncClient(auth=CodexAuth(CodexTokenManager())) as client:
@@ -107,7 +80,7 @@ async def test_a_burst_of_401s_makes_one_refresh(fake: FakeCodexBackend, home: P
 
 
 async def test_the_event_loop_keeps_running_during_a_slow_refresh(fake: FakeCodexBackend, home: Path) -> None:
-    write_login(fake, home, seconds_left=10)
+    fake.write_login(home, seconds_left=10)
     fake.token_delay = 1.0
     ticks = 0
 
@@ -131,7 +104,7 @@ async def test_the_event_loop_keeps_running_during_a_slow_refresh(fake: FakeCode
 async def test_a_cancelled_caller_does_not_cancel_the_shared_refresh(
     fake: FakeCodexBackend, home: Path
 ) -> None:
-    write_login(fake, home, seconds_left=10)
+    fake.write_login(home, seconds_left=10)
     fake.token_delay = 0.5
     manager = CodexTokenManager()
     first = asyncio.create_task(manager.aget_credentials())
@@ -144,7 +117,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_refresh(
 
 
 def test_threads_queued_behind_a_failed_refresh_share_its_failure(fake: FakeCodexBackend, home: Path) -> None:
-    write_login(fake, home, seconds_left=-5)
+    fake.write_login(home, seconds_left=-5)
     fake.token_status = 503
     fake.token_delay = 0.2
     manager = CodexTokenManager(policy=RefreshPolicy(attempts=2, backoff=0.01))

@@ -6,7 +6,6 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,45 +13,10 @@ import litellm
 import pytest
 
 from litellm_codex_oauth_provider.auth import CodexTokenManager
-from litellm_codex_oauth_provider.constants import OAUTH_CLIENT_ID
 from tests.support.fake_codex import FakeCodexBackend
 from tests.support.logins import make_access_token, make_auth_json, read_auth_file, write_auth_json
 
 MESSAGES = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCodexBackend]:
-    with FakeCodexBackend() as backend:
-        monkeypatch.setenv("CODEX_API_BASE", backend.base_url)
-        monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", backend.token_url)
-        yield backend
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "codex-home"
-    monkeypatch.setenv("CODEX_HOME", str(path))
-    return path
-
-
-def write_login(
-    fake: FakeCodexBackend, home: Path, *, seconds_left: float = 3600, refresh_token: str | None = None
-) -> dict[str, Any]:
-    access = make_access_token(expires_in=3600, now=time.time() - (3600 - seconds_left))
-    refresh = refresh_token or f"rt-{uuid.uuid4().hex}"
-    fake.accept_refresh_token(refresh)
-    fake.accept_access_token(access)
-    data = make_auth_json(access_token=access, refresh_token=refresh)
-    write_auth_json(home, data)
-    return data
-
-
-def spend(fake: FakeCodexBackend, refresh_token: str) -> None:
-    import httpx
-
-    body = {"client_id": OAUTH_CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
-    assert httpx.post(fake.token_url, json=body).status_code == 200
 
 
 def completion() -> Any:
@@ -65,7 +29,7 @@ def completion() -> Any:
 @pytest.mark.usefixtures("provider")
 def test_expired_login_is_refreshed_before_the_turn(fake: FakeCodexBackend, home: Path) -> None:
     fake.check_tokens = True
-    old = write_login(fake, home, seconds_left=-30)
+    old = fake.write_login(home, seconds_left=-30)
     response = completion()
     assert response.choices[0].message.content == "Hello from fake Codex"
     assert fake.refresh_requests == 1
@@ -76,7 +40,7 @@ def test_expired_login_is_refreshed_before_the_turn(fake: FakeCodexBackend, home
 
 @pytest.mark.usefixtures("provider")
 async def test_401_during_a_turn_is_refreshed_and_retried(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home)
+    old = fake.write_login(home)
     fake.expected_access_token = lambda token: token != old["tokens"]["access_token"]
     response = await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES)
     assert response.choices[0].message.content == "Hello from fake Codex"
@@ -87,13 +51,13 @@ async def test_401_during_a_turn_is_refreshed_and_retried(fake: FakeCodexBackend
 
 
 def _reused(fake: FakeCodexBackend, home: Path) -> str:
-    data = write_login(fake, home, seconds_left=-30)
-    spend(fake, data["tokens"]["refresh_token"])
+    data = fake.write_login(home, seconds_left=-30)
+    fake.spend_refresh_token(data["tokens"]["refresh_token"])
     return "refresh_token_reused"
 
 
 def _expired(fake: FakeCodexBackend, home: Path) -> str:
-    data = write_login(fake, home, seconds_left=-30)
+    data = fake.write_login(home, seconds_left=-30)
     fake.expire_refresh_token(data["tokens"]["refresh_token"])
     return "refresh_token_expired"
 
@@ -191,7 +155,7 @@ def test_no_token_reaches_a_log_an_error_a_repr_or_another_file(
     texts: list[str] = []
     try:
         # a proactive refresh, then a 401 and a forced refresh, then a refused refresh
-        seen |= _secrets(write_login(fake, home, seconds_left=-30, refresh_token=canary))
+        seen |= _secrets(fake.write_login(home, seconds_left=-30, refresh_token=canary))
         completion()
         seen |= _secrets(read_auth_file(home))
         current = read_auth_file(home)["tokens"]["access_token"]
@@ -199,9 +163,9 @@ def test_no_token_reaches_a_log_an_error_a_repr_or_another_file(
         completion()
         seen |= _secrets(read_auth_file(home))
         fake.expected_access_token = None
-        data = write_login(fake, home, seconds_left=-30)
+        data = fake.write_login(home, seconds_left=-30)
         seen |= _secrets(data)
-        spend(fake, data["tokens"]["refresh_token"])
+        fake.spend_refresh_token(data["tokens"]["refresh_token"])
         with pytest.raises(litellm.AuthenticationError) as caught:
             completion()
         manager = CodexTokenManager()

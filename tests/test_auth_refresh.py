@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,6 @@ from litellm_codex_oauth_provider.auth import (
     RefreshPolicy,
     refresh_due_at,
 )
-from litellm_codex_oauth_provider.constants import OAUTH_CLIENT_ID
 from litellm_codex_oauth_provider.exceptions import (
     CodexAuthFileNotFoundError,
     CodexAuthFileNotWritableError,
@@ -37,45 +35,9 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthTokenError,
 )
 from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_access_token, make_auth_json, read_auth_file, write_auth_json
+from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
 
 FAST = RefreshPolicy(backoff=0.01)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeCodexBackend]:
-    with FakeCodexBackend() as backend:
-        yield backend
-
-
-@pytest.fixture
-def home(fake: FakeCodexBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A Codex home selected by CODEX_HOME whose refreshes go to the fake token endpoint."""
-    path = tmp_path / "codex-home"
-    monkeypatch.setenv("CODEX_HOME", str(path))
-    monkeypatch.setenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE", fake.token_url)
-    return path
-
-
-def write_login(
-    fake: FakeCodexBackend,
-    home: Path,
-    *,
-    seconds_left: float | None = 3600,
-    lifetime: float = 3600,
-    **kw: Any,
-) -> dict[str, Any]:
-    """Write a login the fake accepts whose access token has `seconds_left` (None: no `exp`)."""
-    if seconds_left is None:
-        access = make_access_token(expires_in=None)
-    else:
-        access = make_access_token(expires_in=lifetime, now=time.time() - (lifetime - seconds_left))
-    refresh = f"rt-{uuid.uuid4().hex}"
-    fake.accept_refresh_token(refresh)
-    fake.accept_access_token(access)
-    data = make_auth_json(access_token=access, refresh_token=refresh, **kw)
-    write_auth_json(home, data)
-    return data
 
 
 def file_bytes(home: Path) -> bytes:
@@ -83,9 +45,8 @@ def file_bytes(home: Path) -> bytes:
 
 
 def spend(fake: FakeCodexBackend, refresh_token: str) -> None:
-    """Use a refresh token from "another program", so presenting it again is a reuse."""
-    body = {"client_id": OAUTH_CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
-    assert httpx.post(fake.token_url, json=body).status_code == 200
+    """Spend a refresh token from "another program", then zero the fake's counters."""
+    fake.spend_refresh_token(refresh_token)
     fake.reset()
 
 
@@ -108,7 +69,7 @@ def test_without_exp_refresh_is_due_8_days_after_last_refresh() -> None:
 
 
 def test_fresh_token_is_used_without_refreshing(fake: FakeCodexBackend, home: Path) -> None:
-    data = write_login(fake, home)
+    data = fake.write_login(home)
     manager = CodexTokenManager(policy=FAST)
     for _ in range(3):
         credentials = manager.get_credentials()
@@ -121,7 +82,7 @@ def test_fresh_token_is_used_without_refreshing(fake: FakeCodexBackend, home: Pa
 def test_expiring_token_is_refreshed_before_use(
     fake: FakeCodexBackend, home: Path, seconds_left: float
 ) -> None:
-    old = write_login(fake, home, seconds_left=seconds_left)
+    old = fake.write_login(home, seconds_left=seconds_left)
     credentials = CodexTokenManager(policy=FAST).get_credentials()
     stored = read_auth_file(home)
     assert fake.refresh_requests == 1
@@ -130,16 +91,16 @@ def test_expiring_token_is_refreshed_before_use(
 
 
 def test_old_last_refresh_without_exp_is_refreshed(fake: FakeCodexBackend, home: Path) -> None:
-    write_login(fake, home, seconds_left=None, last_refresh=datetime.now(UTC) - timedelta(days=9))
+    fake.write_login(home, seconds_left=None, last_refresh=datetime.now(UTC) - timedelta(days=9))
     CodexTokenManager(policy=FAST).get_credentials()
     assert fake.refresh_requests == 1
-    write_login(fake, home, seconds_left=None, last_refresh=datetime.now(UTC) - timedelta(days=7))
+    fake.write_login(home, seconds_left=None, last_refresh=datetime.now(UTC) - timedelta(days=7))
     CodexTokenManager(policy=FAST).get_credentials()
     assert fake.refresh_requests == 1
 
 
 def test_refresh_request_is_the_clis(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home, seconds_left=5)
+    old = fake.write_login(home, seconds_left=5)
     CodexTokenManager(policy=FAST).get_credentials()
     (request,) = fake.token_log
     assert request.method == "POST" and request.path == "/oauth/token"
@@ -165,7 +126,7 @@ def test_default_token_url_is_openais(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_write_back_updates_tokens_and_keeps_everything_else(fake: FakeCodexBackend, home: Path) -> None:
     extra = {"agent_identity": {"kind": "future", "n": [1, 2]}, "zz_unknown": True}
-    old = write_login(fake, home, seconds_left=5, extra=extra)
+    old = fake.write_login(home, seconds_left=5, extra=extra)
     old["tokens"]["x_unknown_token_field"] = "kept"
     write_auth_json(home, old)
     os.chmod(home / "auth.json", 0o640)
@@ -192,7 +153,7 @@ def test_write_back_updates_tokens_and_keeps_everything_else(fake: FakeCodexBack
 def test_new_file_replaces_the_old_one_atomically(
     fake: FakeCodexBackend, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_login(fake, home, seconds_left=5)
+    fake.write_login(home, seconds_left=5)
     seen: list[tuple[str, int, bool]] = []
     real_replace = os.replace
 
@@ -216,7 +177,7 @@ def models(manager: CodexTokenManager, fake: FakeCodexBackend) -> httpx.Response
 
 
 def test_401_refreshes_once_and_retries_once(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home)
+    old = fake.write_login(home)
     fake.expected_access_token = lambda token: token != old["tokens"]["access_token"]
     response = models(CodexTokenManager(policy=FAST), fake)
     assert response.status_code == 200
@@ -229,7 +190,7 @@ def test_401_refreshes_once_and_retries_once(fake: FakeCodexBackend, home: Path)
 
 
 def test_401_twice_is_returned_after_one_refresh(fake: FakeCodexBackend, home: Path) -> None:
-    write_login(fake, home)
+    fake.write_login(home)
     fake.expected_access_token = "nothing-is-accepted"
     response = models(CodexTokenManager(policy=FAST), fake)
     assert response.status_code == 401
@@ -237,7 +198,7 @@ def test_401_twice_is_returned_after_one_refresh(fake: FakeCodexBackend, home: P
 
 
 async def test_async_401_refreshes_once_and_retries_once(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home)
+    old = fake.write_login(home)
     fake.expected_access_token = lambda token: token != old["tokens"]["access_token"]
     async with httpx.AsyncClient(auth=CodexAuth(CodexTokenManager(policy=FAST))) as client:
         response = await client.get(fake.models_url)
@@ -245,10 +206,10 @@ async def test_async_401_refreshes_once_and_retries_once(fake: FakeCodexBackend,
 
 
 def test_401_on_a_token_another_program_replaced_uses_the_new_one(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home)
+    old = fake.write_login(home)
     manager = CodexTokenManager(policy=FAST)
     rejected = manager.get_credentials()
-    new = write_login(fake, home)  # e.g. the CLI refreshed in between
+    new = fake.write_login(home)  # e.g. the CLI refreshed in between
     assert old != new
     credentials = manager.refresh_after_unauthorized(rejected)
     assert credentials.access_token == new["tokens"]["access_token"]
@@ -262,7 +223,7 @@ def test_401_on_a_token_another_program_replaced_uses_the_new_one(fake: FakeCode
     "code", ["refresh_token_reused", "refresh_token_expired", "refresh_token_invalidated"]
 )
 def test_refused_refresh_is_final_and_changes_nothing(fake: FakeCodexBackend, home: Path, code: str) -> None:
-    old = write_login(fake, home, seconds_left=-10)
+    old = fake.write_login(home, seconds_left=-10)
     refresh_token = old["tokens"]["refresh_token"]
     if code == "refresh_token_reused":
         spend(fake, refresh_token)
@@ -291,7 +252,7 @@ def test_refused_refresh_is_final_and_changes_nothing(fake: FakeCodexBackend, ho
 def test_refused_refresh_of_a_token_that_still_works_keeps_it_until_expiry(
     fake: FakeCodexBackend, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    old = write_login(fake, home, seconds_left=30)
+    old = fake.write_login(home, seconds_left=30)
     spend(fake, old["tokens"]["refresh_token"])
     manager = CodexTokenManager(policy=FAST)
     with caplog.at_level(logging.WARNING, logger="litellm_codex_oauth_provider.auth"):
@@ -305,12 +266,12 @@ def test_refused_refresh_of_a_token_that_still_works_keeps_it_until_expiry(
 
 
 def test_a_new_login_after_a_refusal_is_used(fake: FakeCodexBackend, home: Path) -> None:
-    old = write_login(fake, home, seconds_left=-10)
+    old = fake.write_login(home, seconds_left=-10)
     spend(fake, old["tokens"]["refresh_token"])
     manager = CodexTokenManager(policy=FAST)
     with pytest.raises(CodexAuthRefreshError):
         manager.get_credentials()
-    new = write_login(fake, home, seconds_left=-10)  # the user ran `codex login` (and it expired, too)
+    new = fake.write_login(home, seconds_left=-10)  # the user ran `codex login` (and it expired, too)
     assert manager.get_credentials().access_token not in (
         old["tokens"]["access_token"],
         new["tokens"]["access_token"],
@@ -343,7 +304,7 @@ def test_unusable_file_names_the_file(home: Path, content: str, match: str) -> N
 
 
 def test_passing_failures_are_retried_with_backoff(fake: FakeCodexBackend, home: Path) -> None:
-    write_login(fake, home, seconds_left=-10)
+    fake.write_login(home, seconds_left=-10)
     fake.fail_next_refreshes(2, status=503)
     credentials = CodexTokenManager(policy=FAST).get_credentials()
     assert fake.refresh_requests == 3
@@ -354,7 +315,7 @@ def test_passing_failures_are_retried_with_backoff(fake: FakeCodexBackend, home:
 def test_passing_failures_give_up_without_touching_the_login(
     fake: FakeCodexBackend, home: Path, monkeypatch: pytest.MonkeyPatch, cause: str
 ) -> None:
-    write_login(fake, home, seconds_left=-10)
+    fake.write_login(home, seconds_left=-10)
     if cause == "5xx":
         fake.token_status = 502
     else:
@@ -369,7 +330,7 @@ def test_passing_failures_give_up_without_touching_the_login(
 def test_passing_failure_with_a_working_token_keeps_it_and_cools_down(
     fake: FakeCodexBackend, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    old = write_login(fake, home, seconds_left=30)
+    old = fake.write_login(home, seconds_left=30)
     fake.token_status = 503
     manager = CodexTokenManager(policy=RefreshPolicy(attempts=2, backoff=0.01))
     with caplog.at_level(logging.WARNING, logger="litellm_codex_oauth_provider.auth"):
@@ -385,7 +346,7 @@ def test_passing_failure_with_a_working_token_keeps_it_and_cools_down(
 def test_file_is_parsed_only_when_it_changes(
     fake: FakeCodexBackend, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_login(fake, home)
+    fake.write_login(home)
     reads, decodes = [], []
     real_read, real_decode = auth.read_auth_file, auth.decode_jwt_claims
     monkeypatch.setattr(auth, "read_auth_file", lambda path: reads.append(path) or real_read(path))
@@ -394,7 +355,7 @@ def test_file_is_parsed_only_when_it_changes(
     for _ in range(200):
         manager.get_credentials()
     assert (len(reads), len(decodes)) == (1, 1)
-    write_login(fake, home)  # another program wrote a new login
+    fake.write_login(home)  # another program wrote a new login
     assert manager.get_credentials().access_token == read_auth_file(home)["tokens"]["access_token"]
     assert len(reads) == 2
 
@@ -408,14 +369,14 @@ def test_unwritable_folder_refuses_to_spend_the_refresh_token(
     def read_only(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    old = write_login(fake, home, seconds_left=30)
+    old = fake.write_login(home, seconds_left=30)
     monkeypatch.setattr(auth.tempfile, "mkstemp", read_only)
     manager = CodexTokenManager(policy=FAST)
     with caplog.at_level(logging.WARNING, logger="litellm_codex_oauth_provider.auth"):
         assert manager.get_credentials().access_token == old["tokens"]["access_token"]  # still works
     assert "cannot be written (Read-only file system)" in caplog.text
 
-    write_login(fake, home, seconds_left=-10)
+    fake.write_login(home, seconds_left=-10)
     before = file_bytes(home)
     with pytest.raises(CodexAuthFileNotWritableError) as caught:
         manager.get_credentials()
@@ -431,7 +392,7 @@ def test_failed_write_back_keeps_the_new_tokens_in_memory_and_says_who_is_signed
     def disk_full(self: Any, data: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    old = write_login(fake, home, seconds_left=-10)
+    old = fake.write_login(home, seconds_left=-10)
     before = file_bytes(home)
     monkeypatch.setattr(auth._PendingWrite, "commit", disk_full)
     with caplog.at_level(logging.ERROR, logger="litellm_codex_oauth_provider.auth"):
@@ -443,7 +404,7 @@ def test_failed_write_back_keeps_the_new_tokens_in_memory_and_says_who_is_signed
     assert CodexTokenManager(policy=FAST).get_credentials() == credentials
     assert fake.refresh_requests == 1
     # once someone writes a new login to the file, it wins
-    new = write_login(fake, home)
+    new = fake.write_login(home)
     assert CodexTokenManager(policy=FAST).get_credentials().access_token == new["tokens"]["access_token"]
 
 
@@ -497,11 +458,11 @@ def read_only_mounts(*targets: Path) -> Iterator[Callable[[Path], dict[str, Any]
 def test_login_on_a_read_only_mount_works_until_it_expires(fake: FakeCodexBackend, tmp_path: Path) -> None:
     """A read-only folder (the Codex home mounted `:ro`) and a read-only file (`auth.json` mounted `:ro`)."""
     homes = [tmp_path / "ro-folder", tmp_path / "ro-file"]
-    valid = [write_login(fake, home, seconds_left=30) for home in homes]
+    valid = [fake.write_login(home, seconds_left=30) for home in homes]
     with read_only_mounts(homes[0], homes[1] / "auth.json") as ask:
         for home, login in zip(homes, valid, strict=True):
             assert ask(home) == {"token": login["tokens"]["access_token"]}
-            write_login(fake, home, seconds_left=-10)  # written from outside, where the mount is writable
+            fake.write_login(home, seconds_left=-10)  # written from outside, where the mount is writable
             before = file_bytes(home)
             outcome = ask(home)
             assert outcome["error"] == "CodexAuthFileNotWritableError", outcome
@@ -514,7 +475,7 @@ def test_login_on_a_read_only_mount_works_until_it_expires(fake: FakeCodexBacken
 
 
 def test_reprs_hold_no_token(fake: FakeCodexBackend, home: Path) -> None:
-    data = write_login(fake, home)
+    data = fake.write_login(home)
     manager = CodexTokenManager()
     record = manager.load()
     text = " ".join(map(repr, (manager, record, record.credentials, Credentials("tok-secret", "acct"))))

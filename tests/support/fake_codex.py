@@ -866,6 +866,37 @@ class FakeCodexBackend:
         self.accept_access_token(data["tokens"]["access_token"])
         return write_auth_json(Path(codex_home), data)
 
+    def write_login(
+        self,
+        codex_home: Path,
+        *,
+        seconds_left: float | None = 3600,
+        lifetime: float = 3600,
+        refresh_token: str | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """Write a login this fake accepts whose access token has `seconds_left` of `lifetime`.
+
+        `seconds_left=None` leaves out `exp`; `kw` goes to `make_auth_json`. Returns the file's content.
+        """
+        if seconds_left is None:
+            access = make_access_token(expires_in=None)
+        else:
+            access = make_access_token(expires_in=lifetime, now=time.time() - (lifetime - seconds_left))
+        refresh = refresh_token or f"rt-{uuid.uuid4().hex}"
+        self.accept_refresh_token(refresh)
+        self.accept_access_token(access)
+        data = make_auth_json(access_token=access, refresh_token=refresh, **kw)
+        write_auth_json(Path(codex_home), data)
+        return data
+
+    def spend_refresh_token(self, refresh_token: str) -> None:
+        """Use a refresh token as another program would, so presenting it again is a reuse."""
+        import httpx
+
+        body = {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
+        assert httpx.post(self.token_url, json=body).status_code == 200
+
     def _mint(self, identity: _Identity) -> dict[str, Any]:
         """New tokens for a login; the caller holds the lock."""
         lifetime = self.access_token_lifetime
