@@ -33,7 +33,12 @@ _CODEX_ENV = (
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees the developer's real login, cache or backend; nothing can reach the internet."""
+    """No test sees the developer's real login, cache or backend; nothing can reach the internet.
+
+    The whole environment is restored afterwards too: code under test may set variables itself
+    (the CLI exports `CODEX_HOME` for its own process, and click's runner runs it in ours).
+    """
+    pristine = dict(os.environ)
     for name in _CODEX_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -45,6 +50,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     saved = list(litellm.custom_provider_map)
     yield
     litellm.custom_provider_map = saved
+    os.environ.clear()
+    os.environ.update(pristine)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from litellm_codex_oauth_provider import cli, usage_snapshot
 from litellm_codex_oauth_provider.usage_snapshot import SnapshotRecorder, UsageSnapshot, load_snapshot
-from tests.e2e.proxy import free_port
+from tests.e2e.proxy import free_port, serving
 from tests.support.fake_codex import FakeCodexBackend, default_rate_limit_headers
 from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
 
@@ -187,34 +187,8 @@ def served(tmp_path_factory) -> Iterator[SimpleNamespace]:
         cache = tmp / "cache"
         env = cli_env(tmp, fake, CODEX_HOME=home, CODEX_CACHE_DIR=cache)
         command = [str(CLI), "serve", "--port", str(port), "--master-key-file", str(key_file)]
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(
-                        f"serve exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
-                    )
-                try:
-                    if httpx.get(f"{url}/health/liveliness", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("serve did not start in time")
-                time.sleep(0.3)
-            yield SimpleNamespace(
-                fake=fake, url=url, port=port, key_file=key_file, log=log, cache=cache, proc=proc
-            )
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        with serving(command, port=port, env=env, cwd=tmp, log=log, startup_timeout=180) as url:
+            yield SimpleNamespace(fake=fake, url=url, port=port, key_file=key_file, log=log, cache=cache)
 
 
 @pytest.mark.e2e

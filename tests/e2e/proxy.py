@@ -26,31 +26,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_proxy(
-    env: Mapping[str, str],
+def serving(
+    command: list[str],
     *,
-    config: Path = ROOT / "litellm_config.yaml",
-    extra_args: tuple[str, ...] = (),
+    port: int,
+    env: Mapping[str, str],
+    cwd: Path,
     log: Path | None = None,
     startup_timeout: float = 120.0,
 ) -> Iterator[str]:
-    """Yield the proxy's base URL once `/health/liveliness` answers; stop it afterwards."""
-    port = free_port()
-    full_env = {
-        **os.environ,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_LOG": "ERROR",
-        "LITELLM_MASTER_KEY": MASTER_KEY,
-        **env,
-    }
+    """Start a LiteLLM proxy command; yield its URL once `/health/liveliness` answers; stop it afterwards."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *extra_args],
-        env=full_env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    proc = subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
@@ -70,12 +57,35 @@ def running_proxy(
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         if log:
             out.close()
+
+
+@contextmanager
+def running_proxy(
+    env: Mapping[str, str],
+    *,
+    config: Path = ROOT / "litellm_config.yaml",
+    extra_args: tuple[str, ...] = (),
+    log: Path | None = None,
+    startup_timeout: float = 120.0,
+) -> Iterator[str]:
+    """`litellm --config …` pointed at `env`, as a user starts it; yields the proxy's base URL."""
+    port = free_port()
+    full_env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_LOG": "ERROR",
+        "LITELLM_MASTER_KEY": MASTER_KEY,
+        **env,
+    }
+    command = [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    with serving(command, port=port, env=full_env, cwd=ROOT, log=log, startup_timeout=startup_timeout) as url:
+        yield url
 
 
 def backend_env(fake: Any, cache_dir: Path, codex_home: Path) -> dict[str, str]:
