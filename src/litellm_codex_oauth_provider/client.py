@@ -37,6 +37,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from . import settings
 from .catalog import ModelCatalog, ModelInfo
 from .constants import MODEL_PREFIXES, PROVIDER_NAME
+from .dropin_stream import AsyncCodexStream, CodexStream
 from .exceptions import CodexAuthError
 from .model_map import strip_provider_prefix
 from .provider import CodexAuthProvider, codex_auth_provider
@@ -243,77 +244,6 @@ def _not_found(model: str) -> openai.NotFoundError:
     return openai.NotFoundError(message, response=httpx.Response(404, request=_FALLBACK_REQUEST), body=body)
 
 
-# --------------------------------------------------------------------------- streams
-
-
-class CodexStream(Iterator[ChatCompletionChunk]):
-    """Iterates `ChatCompletionChunk`s, like `openai.Stream`; closing it stops the backend stream."""
-
-    def __init__(self, chunks: Iterable[Any]) -> None:
-        self._chunks = chunks
-        self._iterator = self._stream()
-
-    def _stream(self) -> Generator[ChatCompletionChunk, None, None]:
-        with _openai_errors():
-            for chunk in self._chunks:
-                yield to_chat_completion_chunk(chunk)
-
-    def __next__(self) -> ChatCompletionChunk:
-        return next(self._iterator)
-
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        return self
-
-    def close(self) -> None:
-        self._iterator.close()
-        close = getattr(self._chunks, "close", None)
-        if callable(close):
-            with contextlib.suppress(Exception):
-                close()
-
-    def __enter__(self) -> CodexStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncCodexStream(AsyncIterator[ChatCompletionChunk]):
-    """`async for` over `ChatCompletionChunk`s, like `openai.AsyncStream`."""
-
-    def __init__(self, chunks: Any) -> None:
-        self._chunks = chunks
-        self._iterator = self._stream()
-
-    async def _stream(self) -> AsyncIterator[ChatCompletionChunk]:
-        with _openai_errors():
-            async for chunk in self._chunks:
-                yield to_chat_completion_chunk(chunk)
-
-    async def __anext__(self) -> ChatCompletionChunk:
-        return await self._iterator.__anext__()
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
-        return self
-
-    async def close(self) -> None:
-        await self._iterator.aclose()  # type: ignore[attr-defined]
-        for name in ("aclose", "close"):
-            closer = getattr(self._chunks, name, None)
-            if callable(closer):
-                with contextlib.suppress(Exception):
-                    result = closer()
-                    if asyncio.iscoroutine(result):
-                        await result
-                break
-
-    async def __aenter__(self) -> AsyncCodexStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-
 # --------------------------------------------------------------------------- the clients
 
 
@@ -512,7 +442,7 @@ class _Completions:
         kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
         response = self._client._retrying(lambda: litellm.completion(**kwargs))
         if kwargs["stream"]:
-            return CodexStream(response)
+            return CodexStream(response, to_chat_completion_chunk, to_openai_error)
         with _openai_errors():
             return to_chat_completion(response)
 
@@ -528,7 +458,7 @@ class _AsyncCompletions:
         kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
         response = await self._client._retrying(lambda: litellm.acompletion(**kwargs))
         if kwargs["stream"]:
-            return AsyncCodexStream(response)
+            return AsyncCodexStream(response, to_chat_completion_chunk, to_openai_error)
         with _openai_errors():
             return to_chat_completion(response)
 

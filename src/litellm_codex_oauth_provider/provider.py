@@ -9,6 +9,7 @@ sync client and async calls the async one; no call ever creates an event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import threading
@@ -42,6 +43,7 @@ from .openai_client import (
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
 from .stream import PrimedStream, StreamReport, TurnTranslator
+from .stream_lifetime import OwnedStream, StreamSlot
 
 logger = logging.getLogger(__name__)
 
@@ -305,25 +307,33 @@ class CodexAuthProvider(CustomLLM):
             stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
         except Exception as exc:
             raise to_litellm_error(exc, model) from exc
+        slot = StreamSlot(stream)
         self._record_stream(req, stream.response.headers, logging_obj)
-        return self._iterate_sync(call, stream, logging_obj)
+        return OwnedStream(slot, self._iterate_sync(call, slot, logging_obj))
 
-    def _iterate_sync(
-        self, call: _Call, stream: openai.Stream[Any], logging_obj: Any
-    ) -> Iterator[ModelResponseStream]:
+    def _iterate_sync(self, call: _Call, slot: StreamSlot, logging_obj: Any) -> Iterator[ModelResponseStream]:
+        """The turn's chunks; the stream in `slot` is closed here when the turn ends or fails.
+
+        Not on `GeneratorExit`: that is also how the garbage collector finalizes an abandoned
+        generator, and closing there can deadlock (see stream_lifetime.py); `OwnedStream` does it.
+        """
         attempt = 0
         while True:
             translator = TurnTranslator(model=call.model, keep_output=False)
             sent = False
             try:
-                with stream:
-                    for event in stream:
-                        for chunk in translator.handle(event):
-                            sent = True
-                            yield chunk
+                for event in slot.stream:
+                    for chunk in translator.handle(event):
+                        sent = True
+                        yield chunk
+                slot.close()
                 translator.check_complete()
                 return
+            except GeneratorExit:
+                raise  # closed or collected: the slot is `OwnedStream`'s to close
             except Exception as exc:
+                with contextlib.suppress(Exception):
+                    slot.close()
                 if sent or not call.may_retry(exc, attempt):  # once a chunk is out, only an error is honest
                     raise to_litellm_error(exc, call.model) from exc
             time.sleep(backoff_seconds(attempt))
@@ -332,6 +342,7 @@ class CodexAuthProvider(CustomLLM):
                 stream, req = self._open_sync(call)
             except Exception as exc:
                 raise to_litellm_error(exc, call.model) from exc
+            slot.hold(stream)
             self._record_stream(req, stream.response.headers, logging_obj)
 
     # -- async path --------------------------------------------------------------------------------
@@ -444,11 +455,11 @@ class CodexAuthProvider(CustomLLM):
             try:
                 _refuse_streaming_n(call)
                 stream, req = await self._open_async(call)
-                self._record_stream(req, stream.response.headers, logging_obj)
-                if attempt == 0:
-                    yield PrimedStream.OPENED
-                translator = TurnTranslator(model=call.model, keep_output=False)
-                async with stream:
+                async with stream:  # closed even when the caller leaves before the first chunk
+                    self._record_stream(req, stream.response.headers, logging_obj)
+                    if attempt == 0:
+                        yield PrimedStream.OPENED
+                    translator = TurnTranslator(model=call.model, keep_output=False)
                     async for event in stream:
                         for chunk in translator.handle(event):
                             sent = True
