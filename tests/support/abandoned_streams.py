@@ -19,11 +19,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
-def _collect_under_pool_lock(frame, event, arg):  # noqa: ANN001, ANN202 - a profile hook
+def _collect_under_pool_lock(frame: Any, event: str, arg: Any) -> None:
     """Collect garbage where httpcore holds its pool lock: the moment a finalizer must not block."""
     if event == "call" and frame.f_code.co_name == "_assign_requests_to_connections":
         gc.collect(1)  # the young generations: where this round's abandoned stream is
