@@ -21,6 +21,7 @@ from .exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
     CodexAuthTokenExpiredError,
+    CodexBackendURLError,
     CodexModelError,
 )
 from .provider import CodexAuthProvider, codex_auth_provider
@@ -38,6 +39,7 @@ __all__ = [
     "CodexAuthRefreshUnavailableError",
     "CodexAuthTokenError",
     "CodexAuthTokenExpiredError",
+    "CodexBackendURLError",
     "CodexClient",
     "CodexModelError",
     "__version__",

@@ -36,9 +36,9 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from . import settings
 from .catalog import ModelCatalog, ModelInfo
-from .constants import MODEL_PREFIXES, PROVIDER_NAME
+from .constants import DEFAULT_API_BASE, ENV_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
 from .dropin_stream import AsyncCodexStream, CodexStream
-from .exceptions import CodexAuthError
+from .exceptions import CodexAuthError, CodexBackendURLError
 from .model_map import strip_provider_prefix
 from .provider import CodexAuthProvider, codex_auth_provider
 
@@ -87,6 +87,48 @@ def registered_provider() -> CodexAuthProvider:
 def codex_model(model: str) -> str:
     """`gpt-5.5` → `codex/gpt-5.5`; an id that already has the prefix is kept."""
     return model if model.lower().startswith(MODEL_PREFIXES) else f"{PROVIDER_NAME}/{model}"
+
+
+# --------------------------------------------------------------------------- where the login may go
+
+
+def _same_endpoint(a: httpx.URL, b: httpx.URL) -> bool:
+    return (
+        a.scheme == b.scheme
+        and a.host == b.host
+        and a.port == b.port
+        and a.path.rstrip("/") == b.path.rstrip("/")
+    )
+
+
+def codex_base_url(base_url: str | httpx.URL | None, *, codex_backend: bool = False) -> str | None:
+    """`base_url` when the ChatGPT login may be sent there; else `CodexBackendURLError`.
+
+    The login goes only to the Codex backend: ChatGPT's, or the one `CODEX_API_BASE` names.
+    Code ported from the openai package often passes its own server's `base_url`; sending the
+    ChatGPT token there would hand the login to that server, so such a URL needs the caller's
+    explicit `codex_backend=True` (a relay or test double of the Codex backend).
+    """
+    if base_url is None:
+        return None
+    url = str(base_url).rstrip("/")
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise CodexBackendURLError(f"base_url is not a valid URL ({exc}).") from exc
+    if codex_backend:
+        return url
+    allowed = {DEFAULT_API_BASE, settings.api_base()}
+    if any(_same_endpoint(parsed, httpx.URL(backend)) for backend in allowed):
+        return url
+    shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
+    raise CodexBackendURLError(
+        f"base_url {shown} is not the Codex backend ({settings.api_base()}), and the Codex client "
+        "sends your ChatGPT login to its base_url. Leave base_url out (or set "
+        f"{ENV_API_BASE}) to use the Codex backend; to reach another OpenAI-compatible server, "
+        "use the openai package's own client. If this URL really is a Codex backend (a relay "
+        "you run), pass codex_backend=True."
+    )
 
 
 # --------------------------------------------------------------------------- errors
@@ -252,14 +294,16 @@ class _Base:
 
     - `codex_home` / `auth_file`: the Codex CLI login to use (default `CODEX_AUTH_FILE`,
       else `$CODEX_HOME/auth.json`, else `~/.codex/auth.json`).
-    - `base_url`: the Codex backend base URL (default `CODEX_API_BASE`, else ChatGPT's).
+    - `base_url`: the Codex backend base URL (default `CODEX_API_BASE`, else ChatGPT's). The
+      ChatGPT login is sent to it, so any other URL is refused (`CodexBackendURLError`, an
+      `openai.OpenAIError`) unless `codex_backend=True` says it is a Codex backend too.
     - `timeout`: seconds (or an `httpx.Timeout`) one call may take; default: the provider's.
     - `max_retries`: how often a call that failed for a passing reason (connection error,
       timeout, 5xx, overload) is retried as a whole, with backoff; never a 4xx or a used-up
       plan. Default `None`: no retries here, only those of the backend connection
       (`CODEX_MAX_RETRIES`, like the Codex CLI).
-    - `api_key`, `organization`, `project`: accepted for compatibility and ignored: the login
-      is the Codex CLI's.
+    - `api_key`, `organization`, `project`: accepted for compatibility and ignored: the
+      credential is always the Codex CLI login, and an API key is never sent anywhere.
     """
 
     def __init__(
@@ -268,6 +312,7 @@ class _Base:
         codex_home: str | PathLike[str] | None = None,
         auth_file: str | PathLike[str] | None = None,
         base_url: str | httpx.URL | None = None,
+        codex_backend: bool = False,
         timeout: Timeout = None,
         max_retries: int | None = None,
         api_key: str | None = None,
@@ -276,7 +321,8 @@ class _Base:
     ) -> None:
         self.codex_home = str(codex_home) if codex_home is not None else None
         self.auth_file = str(auth_file) if auth_file is not None else None
-        self.base_url = str(base_url).rstrip("/") if base_url is not None else None
+        self.base_url = codex_base_url(base_url, codex_backend=codex_backend)
+        self.codex_backend = codex_backend
         self.timeout = timeout
         self.max_retries = max_retries
         self._provider = registered_provider()
@@ -296,6 +342,7 @@ class _Base:
             "codex_home": self.codex_home,
             "auth_file": self.auth_file,
             "base_url": self.base_url,
+            "codex_backend": self.codex_backend,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
         }

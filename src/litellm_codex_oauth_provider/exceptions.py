@@ -60,3 +60,7 @@ class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
 
 class CodexAuthFileNotWritableError(CodexAuthRefreshError):
     """The login needs refreshing but its folder cannot be written, so the refresh token was not spent."""
+
+
+class CodexBackendURLError(openai.OpenAIError, ValueError):
+    """A base URL that is not the Codex backend: the ChatGPT login is never sent there."""
