@@ -329,3 +329,25 @@ def test_non_litellm_errors_pass_through_unchanged():
     assert client_module.to_openai_error(error) is error
     native = openai.APIConnectionError(request=client_module._FALLBACK_REQUEST)
     assert client_module.to_openai_error(native) is native
+
+
+def test_an_unknown_model_is_not_found_as_with_openai(client, fake):
+    for stream in (False, True):
+        with pytest.raises(openai.NotFoundError) as info:
+            client.chat.completions.create(model="gpt-nonexistent", messages=MESSAGES, stream=stream)
+        assert type(info.value) is openai.NotFoundError and info.value.status_code == 404
+        assert info.value.code == "model_not_found" and "gpt-nonexistent" in info.value.message
+    assert fake.responses_count == 0
+
+    async def scenario() -> None:
+        with pytest.raises(openai.NotFoundError) as info:
+            await AsyncCodexClient().chat.completions.create(model="gpt-nonexistent", messages=MESSAGES)
+        assert info.value.status_code == 404
+
+    asyncio.run(scenario())
+
+
+def test_litellm_still_answers_an_unknown_model_with_a_bad_request(codex_home, fake, provider):
+    """Only the drop-in says 404: a proxy's router cools a deployment down on 404s a client can cause."""
+    with pytest.raises(litellm.BadRequestError):
+        litellm.completion(model="codex/gpt-nonexistent", messages=MESSAGES)

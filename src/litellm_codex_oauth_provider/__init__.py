@@ -23,6 +23,7 @@ from .exceptions import (
     CodexAuthTokenExpiredError,
     CodexBackendURLError,
     CodexModelError,
+    CodexUnknownModelError,
 )
 from .provider import CodexAuthProvider, codex_auth_provider
 
@@ -42,6 +43,7 @@ __all__ = [
     "CodexBackendURLError",
     "CodexClient",
     "CodexModelError",
+    "CodexUnknownModelError",
     "__version__",
     "codex_auth_provider",
 ]

@@ -38,13 +38,14 @@ from . import settings
 from .catalog import ModelCatalog, ModelInfo
 from .constants import DEFAULT_API_BASE, ENV_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
 from .dropin_stream import AsyncCodexStream, CodexStream
-from .exceptions import CodexAuthError, CodexBackendURLError
+from .exceptions import CodexAuthError, CodexBackendURLError, CodexUnknownModelError
 from .model_map import strip_provider_prefix
 from .provider import CodexAuthProvider, codex_auth_provider
 
 __all__ = ["AsyncCodexClient", "AsyncCodexStream", "CodexClient", "CodexStream", "to_openai_error"]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 Timeout = float | httpx.Timeout | None
 
 _REGISTRATION_LOCK = threading.Lock()
@@ -174,6 +175,9 @@ def to_openai_error(exc: BaseException) -> BaseException:
     """
     if isinstance(exc, openai.APIError) and type(exc).__module__.split(".")[0] == "openai":
         return exc
+    unknown = _cause_of_type(exc, CodexUnknownModelError)
+    if unknown is not None:
+        return _model_not_found(str(unknown))
     message = _message(exc)
     if isinstance(exc, CodexAuthError):
         return openai.AuthenticationError(
@@ -194,6 +198,18 @@ def to_openai_error(exc: BaseException) -> BaseException:
             return cls(message, response=_response_for(exc, status), body=_body(exc, message))
         return openai.APIError(message, _request_for(exc), body=_body(exc, message))
     return exc
+
+
+def _cause_of_type(exc: BaseException, kind: type[E]) -> E | None:
+    """`exc` or the first exception it was raised from that is a `kind` (LiteLLM keeps the chain)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__
+    return None
 
 
 @contextlib.contextmanager
@@ -281,8 +297,12 @@ def _listed_models(catalog: ModelCatalog) -> list[Model]:
 
 
 def _not_found(model: str) -> openai.NotFoundError:
-    message = f"The model `{model}` is not in the Codex model catalog"
-    body = {"message": message, "type": "invalid_request_error", "code": "model_not_found"}
+    return _model_not_found(f"The model `{model}` is not in the Codex model catalog")
+
+
+def _model_not_found(message: str) -> openai.NotFoundError:
+    """openai's answer to an unknown model: 404, `model_not_found`."""
+    body = {"message": message, "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
     return openai.NotFoundError(message, response=httpx.Response(404, request=_FALLBACK_REQUEST), body=body)
 
 

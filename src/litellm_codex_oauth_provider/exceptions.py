@@ -54,6 +54,10 @@ class CodexModelError(ValueError):
     """A model id that no catalog knows, or a tier the model does not offer."""
 
 
+class CodexUnknownModelError(CodexModelError):
+    """A model id the live catalog does not have (the drop-in client answers it with a 404, as openai does)."""
+
+
 class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
     """A refresh that failed for a passing reason (network, 5xx, lock held too long); the stored login is unchanged."""
 

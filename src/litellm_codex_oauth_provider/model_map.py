@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .constants import MODEL_PREFIXES, REASONING_EFFORTS
-from .exceptions import CodexModelError
+from .exceptions import CodexUnknownModelError
 
 if TYPE_CHECKING:
     from .catalog import ModelCatalog, ModelInfo
@@ -188,7 +188,7 @@ def resolve_model(
         )
         return replace(spec, slug=target, alias_of=spec.slug), catalog.get(target)
     if catalog.authoritative:
-        raise CodexModelError(unknown_model_message(spec.slug, catalog))
+        raise CodexUnknownModelError(unknown_model_message(spec.slug, catalog))
     _log_once(
         (spec.slug.lower(), "unknown"),
         logging.WARNING,
