@@ -42,11 +42,6 @@ def client(codex_home, fake, provider) -> CodexClient:
     return CodexClient()
 
 
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "_pause", lambda attempt, error: 0.0)
-
-
 def tool_turn() -> Turn:
     return (
         Turn()
@@ -253,14 +248,14 @@ def test_options_base_url_and_login(tmp_path, fake, provider):
     assert client.with_options(max_retries=3).codex_home == str(home)
 
 
-def test_max_retries_retries_passing_failures(client, fake, no_backoff):
+def test_max_retries_retries_passing_failures(client, fake):
     fake.enqueue(HttpError.overloaded(), HttpError(502, {"error": {"message": "bad gateway"}}))
     response = client.with_options(max_retries=2).chat.completions.create(model="gpt-5.5", messages=MESSAGES)
     assert response.choices[0].message.content == "Hello from fake Codex"
     assert fake.responses_count == 3
 
 
-def test_max_retries_never_retries_a_used_up_plan_or_a_bad_request(client, fake, no_backoff):
+def test_max_retries_never_retries_a_used_up_plan_or_a_bad_request(client, fake):
     retrying = client.with_options(max_retries=3)
     fake.enqueue(HttpError.usage_limit_reached())
     with pytest.raises(openai.RateLimitError):
@@ -314,7 +309,7 @@ def test_async_client_returns_openai_types(codex_home, fake, provider):
     asyncio.run(scenario())
 
 
-def test_async_max_retries(codex_home, fake, provider, no_backoff):
+def test_async_max_retries(codex_home, fake, provider):
     async def scenario() -> ChatCompletion:
         client = AsyncCodexClient(max_retries=1)
         fake.enqueue(HttpError.overloaded())

@@ -17,13 +17,10 @@ its connection pools), and the result is converted to the openai package's own t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import random
 import re
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from os import PathLike
 from typing import Any, TypeVar
 
@@ -175,6 +172,9 @@ def to_openai_error(exc: BaseException) -> BaseException:
     """
     if isinstance(exc, openai.APIError) and type(exc).__module__.split(".")[0] == "openai":
         return exc
+    original = getattr(exc, "original_exception", None)  # LiteLLM's MidStreamFallbackError wraps it
+    if isinstance(original, Exception) and type(exc).__name__ == "MidStreamFallbackError":
+        return to_openai_error(original)
     unknown = _cause_of_type(exc, CodexUnknownModelError)
     if unknown is not None:
         return _model_not_found(str(unknown))
@@ -221,26 +221,6 @@ def _openai_errors() -> Iterator[None]:
         if error is exc:
             raise
         raise error from exc
-
-
-def _retryable(error: BaseException) -> bool:
-    """Passing failures only: a spent plan (429) or a refused request does not get better by retrying."""
-    if isinstance(error, openai.APIConnectionError):  # includes timeouts
-        return True
-    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
-
-
-def _pause(attempt: int, error: BaseException) -> float:
-    """openai's backoff: 0.5 s doubling to 8 s with jitter, or the server's `retry-after` when short."""
-    response = getattr(error, "response", None)
-    retry_after = response.headers.get("retry-after") if isinstance(response, httpx.Response) else None
-    try:
-        seconds = float(retry_after) if retry_after is not None else None
-    except ValueError:
-        seconds = None
-    if seconds is not None and 0 <= seconds <= 60:
-        return seconds
-    return min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -318,10 +298,10 @@ class _Base:
       ChatGPT login is sent to it, so any other URL is refused (`CodexBackendURLError`, an
       `openai.OpenAIError`) unless `codex_backend=True` says it is a Codex backend too.
     - `timeout`: seconds (or an `httpx.Timeout`) one call may take; default: the provider's.
-    - `max_retries`: how often a call that failed for a passing reason (connection error,
-      timeout, 5xx, overload) is retried as a whole, with backoff; never a 4xx or a used-up
-      plan. Default `None`: no retries here, only those of the backend connection
-      (`CODEX_MAX_RETRIES`, like the Codex CLI).
+    - `max_retries`: the retries one call may make in all, for passing failures only
+      (connection error, 5xx, overload, a stream cut before its first chunk); never a 4xx or
+      a used-up plan. `0` is exactly one backend attempt. Default `None`: `CODEX_MAX_RETRIES`
+      (4, like the Codex CLI).
     - `api_key`, `organization`, `project`: accepted for compatibility and ignored: the
       credential is always the Codex CLI login, and an API key is never sent anywhere.
     """
@@ -389,15 +369,14 @@ class _Base:
             kwargs["api_base"] = self.base_url
         if timeout is not None:
             kwargs["timeout"] = timeout
+        if self.max_retries is not None:
+            kwargs["max_retries"] = max(0, int(self.max_retries))
         return kwargs
 
     def _pool(self) -> Any:
         pool = self._provider.pool_for(self.auth_file, self.codex_home)
         pool.token_manager.load()  # a missing login fails here, not as a silently bundled catalog
         return pool
-
-    def _retries(self) -> int:
-        return max(0, int(self.max_retries or 0))
 
     def close(self) -> None:
         """Nothing to release: the connection pools belong to the provider and are shared."""
@@ -416,21 +395,6 @@ class CodexClient(_Base):
     @property
     def _models_class(self) -> type:
         return _Models
-
-    def _retrying(self, call: Callable[[], T]) -> T:
-        retries = self._retries()
-        for attempt in range(retries + 1):
-            try:
-                return call()
-            except Exception as exc:
-                error = to_openai_error(exc)
-                if attempt < retries and _retryable(error):
-                    time.sleep(_pause(attempt, error))
-                    continue
-                if error is exc:
-                    raise
-                raise error from exc
-        raise AssertionError("unreachable")
 
     def _catalog(self) -> ModelCatalog:
         with _openai_errors():
@@ -457,21 +421,6 @@ class AsyncCodexClient(_Base):
     @property
     def _models_class(self) -> type:
         return _AsyncModels
-
-    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        retries = self._retries()
-        for attempt in range(retries + 1):
-            try:
-                return await call()
-            except Exception as exc:
-                error = to_openai_error(exc)
-                if attempt < retries and _retryable(error):
-                    await asyncio.sleep(_pause(attempt, error))
-                    continue
-                if error is exc:
-                    raise
-                raise error from exc
-        raise AssertionError("unreachable")
 
     async def _catalog(self) -> ModelCatalog:
         with _openai_errors():
@@ -507,7 +456,8 @@ class _Completions:
         rejects (`temperature`, `max_tokens`, …) are dropped by the provider.
         """
         kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
-        response = self._client._retrying(lambda: litellm.completion(**kwargs))
+        with _openai_errors():
+            response = litellm.completion(**kwargs)
         if kwargs["stream"]:
             return CodexStream(response, to_chat_completion_chunk, to_openai_error)
         with _openai_errors():
@@ -523,7 +473,8 @@ class _AsyncCompletions:
     ) -> ChatCompletion | AsyncCodexStream:
         """`await client.chat.completions.create(...)`: a `ChatCompletion`, or an `AsyncCodexStream`."""
         kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
-        response = await self._client._retrying(lambda: litellm.acompletion(**kwargs))
+        with _openai_errors():
+            response = await litellm.acompletion(**kwargs)
         if kwargs["stream"]:
             return AsyncCodexStream(response, to_chat_completion_chunk, to_openai_error)
         with _openai_errors():

@@ -10,7 +10,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -41,18 +41,95 @@ def retry_deadline(at: float | None) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+class RetryBudget:
+    """The retries one call may still make, drawn on by every layer that retries.
+
+    The openai client's HTTP retries and the provider's re-sent turns spend from the same
+    budget, so a call makes at most `retries + 1` backend attempts however it fails (they
+    used to multiply: the drop-in's, the turn's and the client's, each with its own count).
+    """
+
+    def __init__(self, retries: int) -> None:
+        self._left = max(0, int(retries))
+        self._spent = 0
+        self._lock = threading.Lock()
+
+    @property
+    def left(self) -> int:
+        return self._left
+
+    def spend(self) -> int | None:
+        """Take one retry: how many were taken before it, or None when none is left."""
+        with self._lock:
+            if self._left <= 0:
+                return None
+            self._left -= 1
+            self._spent += 1
+            return self._spent - 1
+
+
+#: The budget of the call in progress in this thread or task; None outside a call (catalog refresh).
+_BUDGET: ContextVar[RetryBudget | None] = ContextVar("codex_retry_budget", default=None)
+
+
+@contextlib.contextmanager
+def retry_budget(budget: RetryBudget) -> Iterator[None]:
+    """Within this block the client's own retries are drawn from `budget`."""
+    token = _BUDGET.set(budget)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _router_call(litellm_params: Mapping[str, Any]) -> bool:
+    """LiteLLM's own test for a call made by its Router (which retries the call itself)."""
+    return any(
+        isinstance(meta := litellm_params.get(key), Mapping) and "model_group" in meta
+        for key in ("metadata", "litellm_metadata")
+    )
+
+
+def call_budget(litellm_params: Mapping[str, Any]) -> RetryBudget:
+    """One call's retries in all: the caller's `max_retries`, else `CODEX_MAX_RETRIES`.
+
+    LiteLLM passes a call's `num_retries` (or `max_retries`, or the drop-in client's) as
+    `max_retries`, and a Router passes 0 because it retries the call itself: then we add none.
+    """
+    value = litellm_params.get("max_retries")
+    if value is None:
+        return RetryBudget(settings.max_retries())
+    try:
+        return RetryBudget(int(value))
+    except (TypeError, ValueError):
+        return RetryBudget(settings.max_retries())
+
+
+def held_stream_budget(budget: RetryBudget, litellm_params: Mapping[str, Any]) -> RetryBudget:
+    """The budget once a stream is in the caller's hands, for re-sending it before its first chunk.
+
+    A Router cannot retry a stream it has already returned, so its 0 stops applying there and
+    the stream gets `CODEX_MAX_RETRIES`; for everyone else it stays the same budget.
+    """
+    return RetryBudget(settings.max_retries()) if _router_call(litellm_params) else budget
+
+
 def backoff_seconds(retries_taken: int) -> float:
     """The Codex CLI's retry schedule: 200 ms doubling (capped at 8 s), with ±10 % jitter."""
     return min(0.2 * 2.0 ** min(retries_taken, 10), 8.0) * random.uniform(0.9, 1.1)
 
 
 def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: Any, headers: Any) -> float:
-    """A server's `retry-after` (up to a minute) wins; otherwise the CLI's schedule."""
+    """A server's `retry-after` (up to a minute) wins; otherwise the CLI's schedule. Spends the call's budget."""
+    budget = _BUDGET.get()
+    taken = budget.spend() if budget is not None else None
+    if taken is None:
+        taken = options.get_max_retries(client.max_retries) - remaining_retries
     retry_after = client._parse_retry_after_header(headers)
     if retry_after is not None and math.isfinite(retry_after) and 0 < retry_after <= 60:
         delay = retry_after
     else:
-        delay = backoff_seconds(options.get_max_retries(client.max_retries) - remaining_retries)
+        delay = backoff_seconds(taken)
     deadline = _DEADLINE.get()
     if deadline is not None and time.monotonic() + delay >= deadline:
         # Raised from inside the client's retry loop: the failure it was about to retry is chained.
@@ -79,7 +156,26 @@ def default_timeout() -> httpx.Timeout:
     return httpx.Timeout(timeout=settings.stream_idle_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
 
 
-class CodexOpenAIClient(OpenAI):
+class _BudgetedRetries:
+    """`max_retries` of a pooled client: what the current call's `RetryBudget` has left.
+
+    The openai client reads `max_retries` once per request, so inside a call its retries
+    stop where the call's budget does; outside one it is the configured count.
+    """
+
+    _configured_retries: int = 0
+
+    @property
+    def max_retries(self) -> int:
+        budget = _BUDGET.get()
+        return self._configured_retries if budget is None else budget.left
+
+    @max_retries.setter
+    def max_retries(self, value: int) -> None:
+        self._configured_retries = value
+
+
+class CodexOpenAIClient(_BudgetedRetries, OpenAI):
     """`OpenAI` whose base URL is the Codex backend and whose requests carry the ChatGPT login."""
 
     def __init__(
@@ -124,7 +220,7 @@ class CodexOpenAIClient(OpenAI):
         return _retry_delay(self, remaining_retries, options, response_headers)
 
 
-class AsyncCodexOpenAIClient(AsyncOpenAI):
+class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
     """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in."""
 
     def __init__(

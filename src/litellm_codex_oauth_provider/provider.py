@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -37,7 +37,11 @@ from .openai_client import (
     AsyncCodexOpenAIClient,
     ClientPool,
     CodexOpenAIClient,
+    RetryBudget,
     backoff_seconds,
+    call_budget,
+    held_stream_budget,
+    retry_budget,
     retry_deadline,
 )
 from .remote_resources import CatalogStore
@@ -70,6 +74,8 @@ class _Call:
     n: int = 1
     #: When a non-streamed call must have its answer (LiteLLM's `timeout`, monotonic clock).
     deadline: float | None = None
+    #: The retries left to this call, shared with the openai client's (see `RetryBudget`).
+    budget: RetryBudget = field(default_factory=lambda: RetryBudget(0))
 
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -77,9 +83,15 @@ class _Call:
 
     def may_retry(self, exc: BaseException, attempt: int) -> bool:
         """Whether a turn that broke off (see `retryable_turn_failure`) gets another attempt."""
-        if attempt >= settings.max_retries() or not retryable_turn_failure(exc):
+        if not retryable_turn_failure(exc):
             return False
-        return self.deadline is None or time.monotonic() + backoff_seconds(attempt) < self.deadline
+        if self.deadline is not None and time.monotonic() + backoff_seconds(attempt) >= self.deadline:
+            return False
+        return self.budget.spend() is not None
+
+    def stream_handed_out(self) -> None:
+        """The caller holds the stream now: re-sends before its first chunk use `held_stream_budget`."""
+        self.budget = held_stream_budget(self.budget, self.litellm_params)
 
 
 def _timeout(timeout: Any) -> httpx.Timeout | None:
@@ -149,6 +161,7 @@ class CodexAuthProvider(CustomLLM):
             pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
             n=n,
             deadline=_deadline(timeout),
+            budget=call_budget(litellm_params or {}),
         )
 
     def _register_known_models(self) -> None:
@@ -229,7 +242,7 @@ class CodexAuthProvider(CustomLLM):
     def _turn_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            with retry_deadline(call.deadline):
+            with retry_deadline(call.deadline), retry_budget(call.budget):
                 stream, req = self._open_sync(call)
             translator = TurnTranslator(model=call.model, emit=False)
             try:
@@ -304,9 +317,11 @@ class CodexAuthProvider(CustomLLM):
         call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         try:
             _refuse_streaming_n(call)
-            stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
+            with retry_budget(call.budget):
+                stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
         except Exception as exc:
             raise to_litellm_error(exc, model) from exc
+        call.stream_handed_out()
         slot = StreamSlot(stream)
         self._record_stream(req, stream.response.headers, logging_obj)
         return OwnedStream(slot, self._iterate_sync(call, slot, logging_obj))
@@ -339,7 +354,8 @@ class CodexAuthProvider(CustomLLM):
             time.sleep(backoff_seconds(attempt))
             attempt += 1
             try:  # the stream broke before its first chunk: send the turn again
-                stream, req = self._open_sync(call)
+                with retry_budget(call.budget):
+                    stream, req = self._open_sync(call)
             except Exception as exc:
                 raise to_litellm_error(exc, call.model) from exc
             slot.hold(stream)
@@ -367,7 +383,7 @@ class CodexAuthProvider(CustomLLM):
     async def _turn_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            with retry_deadline(call.deadline):
+            with retry_deadline(call.deadline), retry_budget(call.budget):
                 stream, req = await self._open_async(call)
             translator = TurnTranslator(model=call.model, emit=False)
             try:
@@ -454,11 +470,13 @@ class CodexAuthProvider(CustomLLM):
             sent = False
             try:
                 _refuse_streaming_n(call)
-                stream, req = await self._open_async(call)
+                with retry_budget(call.budget):
+                    stream, req = await self._open_async(call)
                 async with stream:  # closed even when the caller leaves before the first chunk
                     self._record_stream(req, stream.response.headers, logging_obj)
                     if attempt == 0:
                         yield PrimedStream.OPENED
+                        call.stream_handed_out()
                     translator = TurnTranslator(model=call.model, keep_output=False)
                     async for event in stream:
                         for chunk in translator.handle(event):
