@@ -47,6 +47,8 @@ Timeout = float | httpx.Timeout | None
 
 _REGISTRATION_LOCK = threading.Lock()
 _FALLBACK_REQUEST = httpx.Request("POST", "https://chatgpt.com/backend-api/codex/responses")
+#: LiteLLM wraps an error raised while a stream is read; absent from some versions.
+_MID_STREAM: type[BaseException] | None = getattr(litellm.exceptions, "MidStreamFallbackError", None)
 _LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)+")
 #: openai's exception class for each status it names; other 5xx are InternalServerError.
 _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
@@ -172,9 +174,10 @@ def to_openai_error(exc: BaseException) -> BaseException:
     """
     if isinstance(exc, openai.APIError) and type(exc).__module__.split(".")[0] == "openai":
         return exc
-    original = getattr(exc, "original_exception", None)  # LiteLLM's MidStreamFallbackError wraps it
-    if isinstance(original, Exception) and type(exc).__name__ == "MidStreamFallbackError":
-        return to_openai_error(original)
+    if _MID_STREAM is not None and isinstance(exc, _MID_STREAM):  # LiteLLM's wrapper of a stream's error
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, Exception):
+            return to_openai_error(original)
     unknown = _cause_of_type(exc, CodexUnknownModelError)
     if unknown is not None:
         return _model_not_found(str(unknown))
