@@ -261,22 +261,19 @@ def _proxy_pid(port: int) -> int | None:
 
 
 def _workers(port: int) -> list[int]:
-    """The proxy's worker processes (uvicorn's children that serve), else the proxy itself."""
+    """The proxy's worker processes (its Python children but multiprocessing's helpers), else the proxy."""
     main = _proxy_pid(port)
     if main is None:
         return []
-    found = [
-        k
-        for k in _children(main)
-        if "python" in Path(f"/proc/{k}/cmdline").read_bytes().decode(errors="replace")
-    ]
-    workers = [k for k in found if not _is_helper(k)]
+    workers = []
+    for pid in _children(main):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"python" in cmd and b"resource_tracker" not in cmd and b"semaphore_tracker" not in cmd:
+            workers.append(pid)
     return workers or [main]
-
-
-def _is_helper(pid: int) -> bool:
-    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-    return b"resource_tracker" in cmd or b"semaphore_tracker" in cmd
 
 
 def _sample(pid: int) -> dict[str, int] | None:
@@ -298,11 +295,18 @@ class ResourceWatch:
     port: int
     samples: dict[int, list[tuple[float, dict[str, int]]]] = field(default_factory=dict)
 
+    #: Worker processes that appeared after the first look: a worker died and was replaced.
+    replaced: list[int] = field(default_factory=list)
+
     def run(self, stop: threading.Event, start: float) -> None:
-        workers: list[int] = []
+        first: set[int] | None = None
         while not stop.wait(1.0):
-            workers = workers or _workers(self.port)
+            workers = _workers(self.port)
+            if first is None and workers:
+                first = set(workers)
             for pid in workers:
+                if first is not None and pid not in first and pid not in self.replaced:
+                    self.replaced.append(pid)
                 sample = _sample(pid)
                 if sample is not None:
                     self.samples.setdefault(pid, []).append((time.monotonic() - start, sample))
@@ -440,6 +444,8 @@ def soak(duration: float, clients: int, token_lifetime: int, seed: int, workdir:
         ),
         *([] if refreshes else ["no refresh happened: the tokens did not expire during the run"]),
         *([] if growth else ["no resource samples of the workers"]),
+        *([f"{len(resources.replaced)} worker(s) replaced during the run"] if resources.replaced else []),
+        *([] if len(growth) >= 2 else [f"measured {len(growth)} worker(s), not 2"]),
         *_flat(growth),
     ]
     return {

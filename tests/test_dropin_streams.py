@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 #: A hang is a failure: the child dumps every thread's stack and exits well before this.
 HARD_TIMEOUT = 240
+POOL_CONNECTIONS = 200  # httpx.Limits of the provider's pooled clients (openai_client.py)
 
 
 def _drain_closer() -> None:
@@ -190,3 +191,23 @@ def test_async_streams_close_on_end_error_close_and_when_dropped(codex_home, fak
             assert reply.choices[0].message.content == "Hello from fake Codex"
 
     asyncio.run(scenario())
+
+
+def test_async_streams_dropped_before_their_first_chunk_give_their_connection_back(
+    codex_home, fake, provider, monkeypatch
+):
+    """More dropped streams than the pool has connections: a leaked one would stall the next call."""
+    monkeypatch.setenv("CODEX_STREAM_IDLE_TIMEOUT", "5")  # also the pool's wait for a free connection
+
+    async def scenario() -> str:
+        client = AsyncCodexClient()
+        for round_ in range(POOL_CONNECTIONS + 10):
+            stream = await client.chat.completions.create(model="gpt-5.5", messages=MESSAGES, stream=True)
+            del stream  # never iterated, never closed
+            if round_ % 20 == 0:
+                gc.collect()
+                await asyncio.sleep(0)
+        reply = await client.chat.completions.create(model="gpt-5.5", messages=MESSAGES)
+        return reply.choices[0].message.content
+
+    assert asyncio.run(asyncio.wait_for(scenario(), HARD_TIMEOUT / 2)) == "Hello from fake Codex"
