@@ -79,7 +79,7 @@ def provider():
     instance = CodexAuthProvider()
     litellm.custom_provider_map = [{"provider": "codex", "custom_handler": instance}]
     yield instance
-    for pool in instance._pools.values():
+    for pool in instance.pools():
         pool.close()
 
 

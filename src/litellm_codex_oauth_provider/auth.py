@@ -151,6 +151,10 @@ def _account_from_claims(claims: dict[str, Any]) -> str | None:
     return account if isinstance(account, str) and account else None
 
 
+#: `auth_mode` values the Codex CLI writes; errors name these and no other value.
+_KNOWN_AUTH_MODES = frozenset({"chatgpt", "apikey", "api_key", "agent_identity", "personal_access_token"})
+
+
 def parse_auth_data(data: Any, path: Path) -> AuthRecord:
     """Validate the shape of an `auth.json` document; errors name the file, never a token."""
     if not isinstance(data, dict):
@@ -158,7 +162,9 @@ def parse_auth_data(data: Any, path: Path) -> AuthRecord:
     tokens = data.get("tokens")
     if not isinstance(tokens, dict):
         mode = data.get("auth_mode")
-        detail = f" (auth_mode is {mode!r}; this provider needs a ChatGPT login)" if mode else ""
+        # only modes the Codex CLI writes are named: an error must not echo a file's contents
+        shown = f"{mode!r}" if mode in _KNOWN_AUTH_MODES else "not a ChatGPT login"
+        detail = f" (auth_mode is {shown}; this provider needs a ChatGPT login)" if mode else ""
         raise CodexAuthTokenError(f"{path} has no ChatGPT `tokens`{detail}. {LOGIN_HINT}", path=path)
     access_token = tokens.get("access_token")
     if not isinstance(access_token, str) or not access_token:

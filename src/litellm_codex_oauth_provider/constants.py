@@ -42,12 +42,17 @@ ENV_CLIENT_VERSION: Final = "CODEX_CLIENT_VERSION"
 ENV_REASONING_SUMMARY: Final = "CODEX_REASONING_SUMMARY"
 ENV_STREAM_IDLE_TIMEOUT: Final = "CODEX_STREAM_IDLE_TIMEOUT"
 ENV_MAX_RETRIES: Final = "CODEX_MAX_RETRIES"
+ENV_MAX_N: Final = "CODEX_MAX_N"
 
 DEFAULT_TIMEOUT_SECONDS: Final = 600.0
 DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS: Final = 300.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 10.0
 #: The CLI retries requests 4 times from 200 ms doubling with jitter; the openai client does the same.
 DEFAULT_MAX_RETRIES: Final = 4
+#: Most answers (`n`) one call may ask for: each is a full turn on the shared plan.
+DEFAULT_MAX_N: Final = 8
+#: Most logins (Codex homes or auth files) whose clients one provider keeps open at once.
+MAX_LOGIN_POOLS: Final = 16
 
 # -- refreshing the login (docs/authentication.md) --------------------------------------------------
 #: Refresh this long before `exp`, or a quarter of a short token's life. The CLI refreshes at

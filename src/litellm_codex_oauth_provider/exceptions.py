@@ -54,6 +54,10 @@ class CodexModelError(ValueError):
     """A model id that no catalog knows, or a tier the model does not offer."""
 
 
+class CodexRequestRefusedError(ValueError):
+    """A request that asks for what only the operator may set (a login, a backend URL) or more than the cap."""
+
+
 class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
     """A refresh that failed for a passing reason (network, 5xx, lock held too long); the stored login is unchanged."""
 

@@ -13,6 +13,7 @@ import copy
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,9 +28,10 @@ from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 from . import settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
-from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
+from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
+from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
-from .exceptions import CodexAuthError, CodexModelError
+from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError
 from .model_map import ModelSpec, resolve_model
 from .model_registry import register_catalog
 from .openai_client import (
@@ -47,9 +49,6 @@ logger = logging.getLogger(__name__)
 
 #: The tag LiteLLM puts on its own health-check calls.
 HEALTH_CHECK_TAG = "litellm-internal-health-check"
-
-#: Deployment settings that arrive among the optional params (LiteLLM passes unknown keys on).
-_LOGIN_PARAMS = ("codex_home", "codex_auth_file")
 
 
 @dataclass
@@ -107,7 +106,8 @@ class CodexAuthProvider(CustomLLM):
         self._auth_file = auth_file
         self._codex_home = codex_home
         self._lock = threading.Lock()
-        self._pools: dict[tuple[str | None, str | None], ClientPool] = {}
+        #: Least recently used first; bounded so that many distinct logins cannot grow memory.
+        self._pools: OrderedDict[tuple[str | None, str | None], ClientPool] = OrderedDict()
         self.catalogs = CatalogStore(on_catalog=register_catalog)
         self._register_known_models()
         self._codex_instructions_models: set[str] = set()
@@ -115,13 +115,26 @@ class CodexAuthProvider(CustomLLM):
     # -- resolution --------------------------------------------------------------------------------
 
     def pool_for(self, auth_file: str | None = None, codex_home: str | None = None) -> ClientPool:
-        """One token manager and client pool per login, shared by every call that uses it."""
+        """One token manager and client pool per login, shared by every call that uses it.
+
+        At most `MAX_LOGIN_POOLS` are kept; the least recently used one is dropped (its open
+        calls finish on their own clients, which the garbage collector closes afterwards).
+        """
         key = (auth_file or self._auth_file, codex_home or self._codex_home)
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
                 pool = self._pools[key] = ClientPool(CodexTokenManager(key[0], codex_home=key[1]))
+                while len(self._pools) > MAX_LOGIN_POOLS:
+                    self._pools.popitem(last=False)
+            else:
+                self._pools.move_to_end(key)
             return pool
+
+    def pools(self) -> list[ClientPool]:
+        """The login pools kept open now, least recently used first."""
+        with self._lock:
+            return list(self._pools.values())
 
     def _prepare(
         self,
@@ -133,18 +146,18 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any,
     ) -> _Call:
         params = dict(optional_params or {})
-        login = {k: params.pop(k, None) or (litellm_params or {}).get(k) for k in _LOGIN_PARAMS}
-        n = int(params.pop("n", None) or 1)
+        login: LoginConfig = resolve_login(params, litellm_params or {}, api_base)
+        n = _answers(params.pop("n", None))
         return _Call(
             model=model,
-            base_url=settings.api_base(api_base),
+            base_url=settings.api_base(login.api_base),
             spec=ModelSpec(model),
             info=None,
             messages=list(messages),
             optional_params=params,
             litellm_params=litellm_params or {},
             timeout=_timeout(timeout),
-            pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
+            pool=self.pool_for(login.codex_auth_file, login.codex_home),
             n=n,
             deadline=_deadline(timeout),
         )
@@ -265,8 +278,8 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> ModelResponse:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
             if _is_health_check(call.litellm_params):
                 return self._health_sync(call, model_response)
             if call.n <= 1:
@@ -298,9 +311,9 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> Iterator[ModelResponseStream]:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
-        call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+            call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
             _refuse_streaming_n(call)
             stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
         except Exception as exc:
@@ -394,8 +407,8 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> ModelResponse:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
             if _is_health_check(call.litellm_params):
                 return await self._health_async(call, model_response)
             if call.n <= 1:
@@ -432,7 +445,10 @@ class CodexAuthProvider(CustomLLM):
         (a spent plan, a refused login) fail `await litellm.acompletion(...)` itself, as they do on
         the sync path, so routers retry another deployment and the proxy answers with their status.
         """
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
         call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         return PrimedStream(self._astream(call, logging_obj))
 
@@ -555,6 +571,21 @@ def _health_response(model_response: ModelResponse, call: _Call, status: int) ->
     model_response.usage = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0)  # type: ignore[attr-defined]
     model_response._hidden_params = {"codex_health_check": f"catalog HTTP {status}"}  # type: ignore[attr-defined]
     return model_response
+
+
+def _answers(n: Any) -> int:
+    """`n` as a count within `CODEX_MAX_N`: every answer is a whole turn on the shared plan."""
+    try:
+        count = 1 if n is None else int(n)
+    except (TypeError, ValueError) as exc:
+        raise CodexRequestRefusedError(f"`n` must be a whole number, not {str(n)[:20]!r}") from exc
+    cap = settings.max_n()
+    if count < 1 or count > cap:
+        raise CodexRequestRefusedError(
+            f"`n` is {count}; a call may ask for 1 to {cap} answers (each is a full turn on the "
+            "ChatGPT plan). Ask for fewer, or raise CODEX_MAX_N on the server."
+        )
+    return count
 
 
 def _refuse_streaming_n(call: _Call) -> None:

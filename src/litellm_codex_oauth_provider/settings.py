@@ -101,6 +101,11 @@ def max_retries() -> int:
     return int(_env_float(C.ENV_MAX_RETRIES, C.DEFAULT_MAX_RETRIES))
 
 
+def max_n() -> int:
+    """`CODEX_MAX_N`: most answers one call may ask for (`n`); each is a whole turn on the plan."""
+    return int(_env_float(C.ENV_MAX_N, C.DEFAULT_MAX_N))
+
+
 def catalog_timeout() -> float:
     """`CODEX_CATALOG_TIMEOUT`: seconds one `/models` fetch may take before the cached catalog is used."""
     return _env_float(C.ENV_CATALOG_TIMEOUT, C.DEFAULT_CATALOG_TIMEOUT_SECONDS)
