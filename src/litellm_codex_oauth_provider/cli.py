@@ -34,7 +34,15 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, settings, usage_snapshot
-from .auth import AuthRecord, CodexTokenManager, decode_jwt_claims, parse_auth_data, parse_rfc3339
+from .auth import (
+    AuthRecord,
+    CodexTokenManager,
+    decode_jwt_claims,
+    login_file_problems,
+    parse_auth_data,
+    parse_rfc3339,
+    read_login_bytes,
+)
 from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
 from .constants import JWT_AUTH_CLAIM, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
 from .exceptions import CodexAuthError
@@ -487,39 +495,36 @@ class _Doctor:
         if not path.exists():
             self.add("login file", FAIL, f"{path} does not exist", login)
             return
-        if not path.is_file():
-            self.add("login file", FAIL, f"{path} is not a file", login)
+        try:
+            raw, _ = read_login_bytes(path)  # a regular file of sane size only: never a FIFO or a device
+        except CodexAuthError as exc:
+            fix = f"chmod 600 {path} (as its owner)" if path.is_file() else login
+            self.add("login file", FAIL, exc.message, fix)
             return
         try:
-            self.text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            self.add(
-                "login file",
-                FAIL,
-                f"{path} cannot be read: {exc.strerror}",
-                f"chmod 600 {path} (as its owner)",
-            )
-            return
+            self.text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self.add("login file", FAIL, f"{path} is not UTF-8 text", "Run `codex login` to write it again.")
             return
         self.add("login file", PASS, f"{path} is present and readable")
 
     def _mode(self, path: Path) -> None:
+        """Fails when another user can read or replace the login (owner, mode, folder), as ssh would."""
         try:
             mode = path.stat().st_mode
         except OSError:
             self.add("file mode", SKIP, "no login file")
             return
-        if _mode_safe(mode):
-            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it")
-        else:
-            self.add(
-                "file mode",
-                FAIL,
-                f"{_mode_text(mode)}: other users can read your ChatGPT tokens",
-                f"chmod 600 {path}",
-            )
+        problems = login_file_problems(path)
+        if not problems:
+            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it or replace it")
+            return
+        self.add(
+            "file mode",
+            FAIL,
+            "; ".join(problem.detail for problem in problems),
+            " && ".join(dict.fromkeys(problem.fix for problem in problems)),
+        )
 
     def _json(self, path: Path) -> None:
         if self.text is None:
