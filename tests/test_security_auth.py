@@ -27,6 +27,7 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthTokenError,
 )
 from tests.support.fake_codex import FakeCodexBackend
+from tests.support.fifo import FifoWatch
 from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -35,44 +36,6 @@ OTHER_UID = 54321
 
 
 # --------------------------------------------------------------------------- item 2: nothing can stall a read
-
-
-class _FifoWatch:
-    """Frees any reader blocked opening `fifo` (the old behaviour) and notes whether the loop was stuck.
-
-    A writer's non-blocking open succeeds only while a reader has the FIFO open: that reader is
-    blocked in `open()`. The watch then checks whether the loop's ticker still moves, and lets
-    the reader go (so a regression fails instead of hanging the suite).
-    """
-
-    def __init__(self, fifo: Path, ticks: list[int]) -> None:
-        self.fifo, self.ticks = fifo, ticks
-        self.blocked_loop = False
-        self.readers_seen = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> _FifoWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:
-                time.sleep(0.005)
-                continue
-            self.readers_seen += 1
-            before = self.ticks[0]
-            time.sleep(0.5)
-            if self.ticks[0] == before:
-                self.blocked_loop = True
-            os.close(fd)  # the reader sees end of file
 
 
 @pytest.mark.usefixtures("provider")
@@ -91,12 +54,15 @@ async def test_a_fifo_login_fails_fast_and_the_event_loop_keeps_running(
 
     ticking = asyncio.create_task(ticker())
     try:
-        with _FifoWatch(fifo, ticks) as watch, pytest.raises(litellm.AuthenticationError) as caught:
+        with (
+            FifoWatch(fifo, probe=lambda: ticks[0]) as watch,
+            pytest.raises(litellm.AuthenticationError) as caught,
+        ):
             await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES)
     finally:
         ticking.cancel()
-    assert not watch.blocked_loop, "reading the login blocked the event loop"
-    assert watch.readers_seen == 0, "the FIFO was opened in blocking mode"
+    assert all(before != after for before, after in watch.samples), "reading the login blocked the event loop"
+    assert watch.stuck_readers == 0, "the FIFO was read"
     message = str(caught.value)
     assert "FIFO" in message and "CODEX_AUTH_FILE" in message
     assert ticks[0] > 0
@@ -144,9 +110,9 @@ def test_a_huge_login_file_is_refused_without_reading_it(
 def test_doctor_refuses_a_fifo_login_instead_of_hanging(tmp_path: Path) -> None:
     fifo = tmp_path / "auth.json"
     os.mkfifo(fifo)
-    with _FifoWatch(fifo, [0]) as watch:
+    with FifoWatch(fifo) as watch:
         result = CliRunner().invoke(cli.main, ["--auth-file", str(fifo), "doctor"])
-    assert watch.readers_seen == 0
+    assert watch.stuck_readers == 0
     assert result.exit_code == cli.EXIT_FAILED
     assert "FIFO" in result.output
 

@@ -1,17 +1,20 @@
-"""Reads with limits: local files that cannot stall a thread, HTTP bodies with a size cap and a deadline.
+"""Reads with limits and private cache folders.
 
-A login file, a token endpoint, the catalog and error answers are inputs an attacker or a broken
-server may control. Nothing here waits on a FIFO or a device, reads past a cap, or keeps reading
-after a deadline: httpx's timeouts are per read, so a server that sends one byte a second would
-otherwise hold a call for as long as it likes.
+A login file, the cache, a token endpoint, the catalog and error answers are inputs an attacker or
+a broken server may control. Nothing here waits on a FIFO or a device, reads past a cap, or keeps
+reading after a deadline: httpx's timeouts are per read, so a server that sends one byte a second
+would otherwise hold a call for as long as it likes. What the package caches is written in folders
+only the current user can enter (`private_folder`), as files of mode 0600.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -67,6 +70,27 @@ def read_regular_file(path: str | os.PathLike[str], cap: int) -> tuple[bytes, os
         return b"".join(chunks), info
     finally:
         os.close(fd)
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, created with its missing parents as 0700, and made 0700 when it is ours and looser.
+
+    A cache another user can write into could feed us a tampered catalog; one they can read
+    tells them the plan's usage.
+    """
+    missing: list[Path] = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+    if hasattr(os, "geteuid"):
+        info = folder.stat()
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            folder.chmod(0o700)
+    return folder
 
 
 def _size(cap: int) -> str:

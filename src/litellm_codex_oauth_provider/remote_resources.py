@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -30,6 +31,7 @@ import httpx
 
 from . import constants as C
 from . import settings
+from .bounded import LimitExceeded, private_folder, read_regular_file
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .openai_client import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
 from .prompts import prompt_file_for
@@ -76,9 +78,9 @@ _FLIGHTS = _Flights()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `path` through a temporary file and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    """Write `path` (mode 0600, in a 0700 folder) through a temporary file and a rename."""
+    private_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -91,10 +93,24 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path, _MAX_META_BYTES)[0])
+    except (OSError, ValueError, LimitExceeded):
         return None
     return data if isinstance(data, dict) else None
+
+
+_MAX_META_BYTES = 64 << 10
+
+
+def _trusted_time(value: Any, now: float) -> float:
+    """A cache's `fetched_at`, or minus infinity (stale) when it is not a time in the past.
+
+    A time in the future would keep a copy fresh for ever: whoever wrote it is not trusted.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return float("-inf")
+    moment = float(value)
+    return moment if math.isfinite(moment) and moment <= now else float("-inf")
 
 
 def _digest(text: str) -> str:
@@ -324,7 +340,9 @@ class CatalogStore:
         meta = files.read_meta()
         if meta is None:
             return entry
-        fetched_at, etag = float(meta["fetched_at"]), meta.get("etag")
+        fetched_at, etag = _trusted_time(meta["fetched_at"], self._clock()), meta.get("etag")
+        if fetched_at == float("-inf"):
+            etag = None  # a copy with an impossible time is fetched again in full, never revalidated
         if entry is not None and (fetched_at <= entry.checked_at or (etag and etag == entry.etag)):
             if fetched_at > entry.checked_at:  # another process revalidated it
                 entry.checked_at, entry.retry_at = fetched_at, 0.0
@@ -332,12 +350,12 @@ class CatalogStore:
                     entry.catalog = entry.catalog.with_source(SOURCE_CACHE)
             return entry
         try:
-            payload = json.loads(files.body.read_bytes())
+            payload = json.loads(read_regular_file(files.body, C.MAX_CATALOG_BYTES)[0])
             fresh = self._clock() - fetched_at < settings.catalog_ttl()
             catalog = ModelCatalog.from_payload(
                 payload, source=SOURCE_CACHE if fresh else SOURCE_STALE, etag=etag
             )
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LimitExceeded) as exc:
             logger.debug("codex: ignoring the unreadable catalog cache %s: %s", files.body, _describe(exc))
             return entry
         entry = self._entries[key] = _Entry(catalog, etag if isinstance(etag, str) else None, fetched_at)
@@ -541,12 +559,12 @@ class PromptStore:
         if meta is None or not isinstance(meta.get("fetched_at"), int | float):
             return entry
         try:
-            text = (folder / file).read_text(encoding="utf-8")
-        except OSError:
+            text = read_regular_file(folder / file, C.MAX_PROMPT_BYTES)[0].decode("utf-8")
+        except (OSError, ValueError, LimitExceeded):
             return entry
-        entry = self._entries[key] = _Prompt(
-            text, meta.get("etag"), meta.get("url"), meta.get("tag"), float(meta["fetched_at"])
-        )
+        fetched_at = _trusted_time(meta["fetched_at"], self._clock())
+        etag = meta.get("etag") if fetched_at != float("-inf") else None
+        entry = self._entries[key] = _Prompt(text, etag, meta.get("url"), meta.get("tag"), fetched_at)
         return entry
 
     def _apply(
