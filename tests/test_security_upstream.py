@@ -5,19 +5,28 @@ The fake backend (tests/support/fake_codex.py) plays the hostile server over rea
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import logging
 import os
 import stat
 import time
 from pathlib import Path
 
+import litellm
 import pytest
 
 from litellm_codex_oauth_provider import settings, usage_snapshot
+from litellm_codex_oauth_provider.auth import CodexTokenManager, RefreshPolicy
+from litellm_codex_oauth_provider.catalog import ModelCatalog
+from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.remote_resources import CatalogStore
-from tests.support.fake_codex import FakeCodexBackend
+from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
 from tests.support.fifo import FifoWatch
+from tests.support.logins import read_auth_file
+
+MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture
@@ -101,3 +110,99 @@ def test_a_fifo_in_the_cache_is_skipped_not_read(client, fake: FakeCodexBackend)
         assert len(CatalogStore().catalog(client)) > 0
     assert watch.stuck_readers == 0
     assert fake.models_requests == 2
+
+
+# --------------------------------------------------------------------------- item 9: hostile upstreams
+
+FLOOD = 64 << 20  # 64 MiB of whitespace after a valid JSON answer: still valid JSON, so only a cap stops it
+
+
+def _unfinished(fake: FakeCodexBackend) -> AbuseRecord:
+    """The one abusive answer, which the client must have stopped reading."""
+    (record,) = fake.abuse_log
+    assert not record.finished and record.sent < record.total
+    return record
+
+
+def test_a_flooding_token_endpoint_is_read_only_up_to_the_cap(fake: FakeCodexBackend, home: Path) -> None:
+    stored = fake.write_login(home, seconds_left=-30)
+    fake.token_abuse = Abuse(pad_bytes=FLOOD)
+    with pytest.raises(CodexAuthRefreshUnavailableError) as caught:
+        CodexTokenManager(policy=RefreshPolicy(backoff=0.01)).get_credentials()
+    assert "larger than 64 KiB" in caught.value.message and "codex login" in caught.value.message
+    assert fake.refresh_requests == 1  # not retried: the endpoint may have spent the token
+    _unfinished(fake)
+    assert read_auth_file(home) == stored
+
+
+def test_a_dripping_token_endpoint_is_cut_off_at_the_total_timeout(
+    fake: FakeCodexBackend, home: Path
+) -> None:
+    stored = fake.write_login(home, seconds_left=-30)
+    fake.token_abuse = Abuse(drip_seconds=0.01, drip_bytes=4)  # a few seconds for the whole answer
+    policy = RefreshPolicy(backoff=0.01, timeout=0.5)
+    with pytest.raises(CodexAuthRefreshUnavailableError) as caught:
+        CodexTokenManager(policy=policy).get_credentials()
+    assert "no complete answer within 0.5 s" in caught.value.message
+    assert fake.refresh_requests == 1  # the time is used up: no second attempt
+    _unfinished(fake)
+    assert read_auth_file(home) == stored
+
+
+async def test_a_sync_refresh_inside_a_running_event_loop_still_works(
+    fake: FakeCodexBackend, home: Path
+) -> None:
+    """Sync code called from a coroutine: the bounded token request runs its own loop in a thread."""
+    fake.write_login(home, seconds_left=-30)
+    credentials = CodexTokenManager(policy=RefreshPolicy(backoff=0.01)).get_credentials()
+    assert credentials.access_token == read_auth_file(home)["tokens"]["access_token"]
+    assert fake.refresh_requests == 1
+
+
+def _catalog_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "cannot fetch the model catalog" in r.getMessage()]
+
+
+def test_a_flooding_catalog_is_read_only_up_to_the_cap(client, fake: FakeCodexBackend, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.remote_resources")
+    fake.models_abuse = Abuse(pad_bytes=FLOOD)
+    catalog = CatalogStore().catalog(client)
+    assert catalog.source == "bundled"
+    (warning,) = _catalog_warnings(caplog)
+    assert "larger than 8 MiB" in warning
+    _unfinished(fake)
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_dripping_catalog_is_cut_off_at_the_catalog_timeout(
+    provider, codex_home, fake: FakeCodexBackend, caplog, monkeypatch, path: str
+) -> None:
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.remote_resources")
+    monkeypatch.setenv("CODEX_CATALOG_TIMEOUT", "0.3")
+    fake.models_abuse = Abuse(drip_seconds=0.01, drip_bytes=1024)  # over a second for the whole catalog
+    if path == "sync":
+        catalog = CatalogStore().catalog(provider.pool_for().sync_client(fake.base_url))
+    else:
+
+        async def fetch() -> ModelCatalog:
+            return await CatalogStore().acatalog(provider.pool_for().async_client(fake.base_url))
+
+        catalog = asyncio.run(fetch())
+    assert catalog.source == "bundled"
+    (warning,) = _catalog_warnings(caplog)
+    assert "took longer than 0.3 s" in warning
+    _unfinished(fake)
+
+
+@pytest.mark.usefixtures("provider", "codex_home")
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_flooding_error_answer_is_read_only_up_to_the_cap(fake: FakeCodexBackend, path: str) -> None:
+    error = {"error": {"message": "Unsupported parameter: frobnicate", "type": "invalid_request_error"}}
+    fake.enqueue(HttpError(400, error, abuse=Abuse(pad_bytes=FLOOD)))
+    with pytest.raises(litellm.BadRequestError) as caught:
+        if path == "sync":
+            litellm.completion(model="codex/gpt-5.5", messages=MESSAGES)
+        else:
+            asyncio.run(litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES))
+    assert "Unsupported parameter: frobnicate" in str(caught.value)
+    _unfinished(fake)

@@ -47,7 +47,7 @@ import jwt
 
 from . import constants as C
 from . import settings
-from .bounded import LimitExceeded, NotRegularFile, read_regular_file
+from .bounded import LimitExceeded, NotRegularFile, aread_capped, budget, buffered, read_regular_file
 from .constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
 from .exceptions import (
     LOGIN_HINT,
@@ -742,7 +742,12 @@ class RefreshPolicy:
 
 
 def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshPolicy) -> dict[str, Any]:
-    """Spend `refresh_token` at the token endpoint, as the CLI does; retry only passing failures."""
+    """Spend `refresh_token` at the token endpoint, as the CLI does; retry only passing failures.
+
+    `policy.timeout` bounds the whole exchange, retries included, and the answer is read only up
+    to `MAX_TOKEN_REPLY_BYTES`: a slow or flooding endpoint cannot hold the refresh (and the
+    `auth.lock` other programs wait on) or the memory of the process.
+    """
     body = {
         "client_id": C.OAUTH_CLIENT_ID,
         "grant_type": "refresh_token",
@@ -750,28 +755,86 @@ def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshP
         "refresh_reason": reason,
     }
     problem = "no attempt was made"
-    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, C.DEFAULT_CONNECT_TIMEOUT_SECONDS))
-    with httpx.Client(timeout=timeout, headers=_token_headers(), verify=_ssl_context()) as client:
-        for attempt in range(max(1, policy.attempts)):
-            if attempt:
-                time.sleep(policy.pause(attempt))
-            try:
-                response = client.post(settings.token_url(), json=body)
-            except httpx.RequestError as exc:
-                problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
-                continue
-            if _transient(response.status_code):
-                problem = f"HTTP {response.status_code}"
-                continue
-            if response.status_code != 200:
-                raise _refused(response, path)
-            return _answer(response, path)
+    deadline = time.monotonic() + policy.timeout
+    attempts, tried = max(1, policy.attempts), 0
+    for attempt in range(attempts):
+        if attempt:
+            pause = policy.pause(attempt)
+            if time.monotonic() + pause >= deadline:
+                break
+            time.sleep(pause)
+        tried += 1
+        try:
+            response = _post_within(settings.token_url(), body, deadline)
+        except httpx.RequestError as exc:
+            problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
+            continue
+        except TimeoutError:
+            problem = f"no complete answer within {policy.timeout:g} s"
+            break
+        except LimitExceeded as exc:
+            raise CodexAuthRefreshUnavailableError(
+                f"The token endpoint's answer to the refresh of {path} was not read: {exc}. The stored "
+                "login is unchanged and the refresh is tried again on a later request; should that "
+                f"report the refresh token as already used: {LOGIN_HINT}",
+                path=path,
+            ) from None
+        if _transient(response.status_code):
+            problem = f"HTTP {response.status_code}"
+            continue
+        if response.status_code != 200:
+            raise _refused(response, path)
+        return _answer(response, path)
     raise CodexAuthRefreshUnavailableError(
         f"Cannot reach the token endpoint to refresh the ChatGPT login in {path} "
-        f"({problem}, {max(1, policy.attempts)} attempts); the stored login is unchanged and the "
+        f"({problem}, {tried} attempt{'s' if tried > 1 else ''}); the stored login is unchanged and the "
         "refresh is tried again on a later request.",
         path=path,
     )
+
+
+def _post_within(url: str, body: dict[str, Any], deadline: float) -> httpx.Response:
+    """POST `body` and read the answer (at most `MAX_TOKEN_REPLY_BYTES`) before `deadline`, or raise.
+
+    httpx's timeouts are per read; the whole exchange (connect, headers, body) runs on a private
+    event loop under `asyncio.wait_for`, the one way to bound all of it. This function blocks: it
+    runs in a worker thread (async callers) or the calling thread (sync callers).
+    """
+
+    async def post() -> httpx.Response:
+        async with (
+            httpx.AsyncClient(
+                timeout=budget(deadline), headers=_token_headers(), verify=_ssl_context()
+            ) as client,
+            client.stream("POST", url, json=body) as response,
+        ):
+            content = await aread_capped(
+                response.aiter_bytes(), C.MAX_TOKEN_REPLY_BYTES, what="the token endpoint's answer"
+            )
+            return buffered(response, content)
+
+    async def bounded() -> httpx.Response:
+        return await asyncio.wait_for(post(), max(0.0, deadline - time.monotonic()))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(bounded())
+    # Called on a thread that runs an event loop (a sync call made from async code): use another.
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(bounded()))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="codex-token-request", daemon=True)
+    worker.start()
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _answer(response: httpx.Response, path: Path) -> dict[str, Any]:

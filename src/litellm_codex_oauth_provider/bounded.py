@@ -108,10 +108,19 @@ def _check(total: int, cap: int, deadline: float | None, what: str, seconds: flo
 
 
 def read_capped(
-    chunks: Iterable[bytes], cap: int, *, deadline: float | None = None, what: str = "the answer"
+    chunks: Iterable[bytes],
+    cap: int,
+    *,
+    deadline: float | None = None,
+    seconds: float | None = None,
+    what: str = "the answer",
 ) -> bytes:
-    """Join `chunks` while they stay within `cap` bytes and arrive before `deadline` (monotonic)."""
-    seconds = None if deadline is None else max(0.0, deadline - time.monotonic())
+    """Join `chunks` while they stay within `cap` bytes and arrive before `deadline` (monotonic).
+
+    `seconds` is the time limit the deadline stands for, for the message.
+    """
+    if seconds is None and deadline is not None:
+        seconds = max(0.0, deadline - time.monotonic())
     parts: list[bytes] = []
     total = 0
     for chunk in chunks:
@@ -121,18 +130,24 @@ def read_capped(
     return b"".join(parts)
 
 
-async def aread_capped(
-    chunks: AsyncIterator[bytes], cap: int, *, deadline: float | None = None, what: str = "the answer"
-) -> bytes:
-    """`read_capped` for an async byte stream."""
-    seconds = None if deadline is None else max(0.0, deadline - time.monotonic())
+async def aread_capped(chunks: AsyncIterator[bytes], cap: int, *, what: str = "the answer") -> bytes:
+    """`read_capped` for an async byte stream; the caller bounds the time (`asyncio.wait_for`)."""
     parts: list[bytes] = []
     total = 0
     async for chunk in chunks:
         parts.append(chunk)
         total += len(chunk)
-        _check(total, cap, deadline, what, seconds)
+        _check(total, cap, None, what, None)
     return b"".join(parts)
+
+
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+def buffered(response: httpx.Response, content: bytes) -> httpx.Response:
+    """A read response: `response`'s status and headers with the (decoded, capped) `content` it sent."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+    return httpx.Response(response.status_code, headers=headers, content=content, request=response.request)
 
 
 def budget(deadline: float, connect: float = C.DEFAULT_CONNECT_TIMEOUT_SECONDS) -> httpx.Timeout:

@@ -31,7 +31,15 @@ import httpx
 
 from . import constants as C
 from . import settings
-from .bounded import LimitExceeded, private_folder, read_regular_file
+from .bounded import (
+    LimitExceeded,
+    aread_capped,
+    budget,
+    buffered,
+    private_folder,
+    read_capped,
+    read_regular_file,
+)
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .openai_client import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
 from .prompts import prompt_file_for
@@ -100,6 +108,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 _MAX_META_BYTES = 64 << 10
+_CATALOG = "the model catalog"
 
 
 def _trusted_time(value: Any, now: float) -> float:
@@ -374,17 +383,46 @@ class CatalogStore:
         return url, {"client_version": settings.client_version()}, headers
 
     def _fetch(self, client: CodexOpenAIClient, etag: str | None) -> _Answer:
+        """GET the catalog: at most `MAX_CATALOG_BYTES`, within `CODEX_CATALOG_TIMEOUT` in all.
+
+        The deadline is checked per chunk (and no single read may outlast it); only a 200's body is read.
+        """
         url, params, headers = self._request(client, etag)
+        seconds = settings.catalog_timeout()
+        deadline = time.monotonic() + seconds
         # The pooled client's httpx client: its auth flow adds the bearer token and account header.
-        response = client._client.get(url, params=params, headers=headers, timeout=settings.catalog_timeout())
-        return _Answer(response.status_code, response.content, response.headers.get("etag"))
+        with client._client.stream(
+            "GET", url, params=params, headers=headers, timeout=budget(deadline)
+        ) as response:
+            body = b""
+            if response.status_code == 200:
+                body = read_capped(
+                    response.iter_bytes(),
+                    C.MAX_CATALOG_BYTES,
+                    deadline=deadline,
+                    seconds=seconds,
+                    what=_CATALOG,
+                )
+            return _Answer(response.status_code, body, response.headers.get("etag"))
 
     async def _afetch(self, client: AsyncCodexOpenAIClient, etag: str | None) -> _Answer:
+        """`_fetch` for an event loop, where `asyncio.wait_for` bounds the whole exchange."""
         url, params, headers = self._request(client, etag)
-        response = await client._client.get(
-            url, params=params, headers=headers, timeout=settings.catalog_timeout()
-        )
-        return _Answer(response.status_code, response.content, response.headers.get("etag"))
+        seconds = settings.catalog_timeout()
+
+        async def fetch() -> _Answer:
+            async with client._client.stream(
+                "GET", url, params=params, headers=headers, timeout=seconds
+            ) as response:
+                body = b""
+                if response.status_code == 200:
+                    body = await aread_capped(response.aiter_bytes(), C.MAX_CATALOG_BYTES, what=_CATALOG)
+                return _Answer(response.status_code, body, response.headers.get("etag"))
+
+        try:
+            return await asyncio.wait_for(fetch(), seconds)
+        except TimeoutError:
+            raise LimitExceeded(f"{_CATALOG} took longer than {seconds:g} s") from None
 
     def _apply(self, key: str, files: _CatalogFiles, entry: _Entry | None, answer: _Answer) -> ModelCatalog:
         """Take the backend's answer: a 304 renews `entry` without a parse; a 200 replaces it."""
@@ -506,9 +544,16 @@ class PromptStore:
                 result = entry.text
                 return result
             try:
-                with httpx.Client(timeout=20.0, follow_redirects=True, headers=_github_headers()) as http:
-                    url, tag = _prompt_url(file, lambda: _release_tag(http.get(C.CODEX_RELEASE_API_URL)))
-                    response = http.get(url, headers=_conditional(entry, url))
+                deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS
+                with httpx.Client(
+                    timeout=budget(deadline), follow_redirects=True, headers=_github_headers()
+                ) as http:
+
+                    def get(url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+                        return _get_capped(http, url, headers or {}, deadline)
+
+                    url, tag = _prompt_url(file, lambda: _release_tag(get(C.CODEX_RELEASE_API_URL)))
+                    response = get(url, _conditional(entry, url))
             except Exception as exc:
                 result = self._failed(key, file, exc)
                 return result
@@ -539,10 +584,13 @@ class PromptStore:
                 async with http:
 
                     async def tag() -> str:
-                        return _release_tag(await http.get(C.CODEX_RELEASE_API_URL))
+                        return _release_tag(await _aget_capped(http, C.CODEX_RELEASE_API_URL, {}))
 
-                    url, release = await _aprompt_url(file, tag)
-                    response = await http.get(url, headers=_conditional(entry, url))
+                    async def fetch() -> tuple[str, str | None, httpx.Response]:
+                        url, release = await _aprompt_url(file, tag)
+                        return url, release, await _aget_capped(http, url, _conditional(entry, url))
+
+                    url, release, response = await asyncio.wait_for(fetch(), C.PROMPT_TIMEOUT_SECONDS)
             except Exception as exc:
                 result = self._failed(key, file, exc)
                 return result
@@ -608,7 +656,29 @@ def _github_headers() -> dict[str, str]:
 
 
 def _async_http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=20.0, follow_redirects=True, headers=_github_headers())
+    return httpx.AsyncClient(
+        timeout=C.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_github_headers()
+    )
+
+
+def _get_capped(http: httpx.Client, url: str, headers: dict[str, str], deadline: float) -> httpx.Response:
+    """GET a prompt file or the release API, read up to `MAX_PROMPT_BYTES` before `deadline`."""
+    with http.stream("GET", url, headers=headers, timeout=budget(deadline)) as response:
+        content = read_capped(
+            response.iter_bytes(),
+            C.MAX_PROMPT_BYTES,
+            deadline=deadline,
+            seconds=C.PROMPT_TIMEOUT_SECONDS,
+            what=url,
+        )
+        return buffered(response, content)
+
+
+async def _aget_capped(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+    """`_get_capped` for an event loop (the caller bounds the time with `asyncio.wait_for`)."""
+    async with http.stream("GET", url, headers=headers) as response:
+        content = await aread_capped(response.aiter_bytes(), C.MAX_PROMPT_BYTES, what=url)
+        return buffered(response, content)
 
 
 def _release_tag(response: httpx.Response) -> str:

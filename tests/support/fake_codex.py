@@ -592,6 +592,8 @@ class HttpError:
     json_body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Send the body padded and/or dripping (see `Abuse`).
+    abuse: Abuse | None = None
 
     @classmethod
     def usage_limit_reached(
@@ -630,6 +632,35 @@ class Disconnect:
     """Close the TCP connection without sending any HTTP response (a transport failure)."""
 
     delay: float = 0.0
+
+
+@dataclass
+class Abuse:
+    """How a hostile server mangles a JSON answer: `pad_bytes` of trailing whitespace (still valid
+    JSON, so only a size cap stops a client), sent `drip_bytes` at a time every `drip_seconds`."""
+
+    pad_bytes: int = 0
+    drip_seconds: float = 0.0
+    drip_bytes: int = 1
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        size = self.drip_bytes if self.drip_seconds else 65536
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+        left = self.pad_bytes
+        while left > 0:
+            yield b" " * min(size, left)
+            left -= size
+
+
+@dataclass
+class AbuseRecord:
+    """One abusive answer as sent: how many bytes it had, how many went out, whether all did."""
+
+    path: str
+    total: int
+    sent: int = 0
+    finished: bool = False
 
 
 Answer = Turn | HttpError | Disconnect
@@ -705,9 +736,10 @@ class FakeCodexBackend:
 
     Attributes tests set: `handler`, `expected_access_token`, `check_tokens`,
     `expected_account_id`, `validate_requests`, `rate_limit_headers`, `catalog`,
-    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`.
+    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`,
+    `token_abuse`, `models_abuse` (a hostile server's huge or dripping answers, see `Abuse`).
     Attributes tests read: `requests`, `models_log`, `token_log`, `responses_count`,
-    `models_requests`, `refresh_requests`, `reuse_errors`.
+    `models_requests`, `refresh_requests`, `reuse_errors`, `abuse_log`.
     """
 
     def __init__(
@@ -747,6 +779,10 @@ class FakeCodexBackend:
         self._used_refresh_tokens: set[str] = set()
         self._expired_refresh_tokens: set[str] = set()
         self._access_tokens: set[str] = set()
+        # hostile behaviour: huge or dripping answers of the token endpoint and the catalog
+        self.token_abuse: Abuse | None = None
+        self.models_abuse: Abuse | None = None
+        self.abuse_log: list[AbuseRecord] = []
         # records and counters
         self.requests: list[RecordedRequest] = []
         self.models_log: list[RecordedRequest] = []
@@ -1097,6 +1133,9 @@ class FakeCodexBackend:
             return await self._disconnect(request, answer.delay)
         if isinstance(answer, HttpError):
             record.status = answer.status
+            if answer.abuse is not None:
+                headers = {**self.rate_limit_headers, **answer.headers}
+                return await self._abusive(request, answer.status, answer.json_body, headers, answer.abuse)
             return await self._json_error(answer, self.rate_limit_headers)
         record.status = 200
         body = record.body if isinstance(record.body, dict) else {}
@@ -1167,6 +1206,8 @@ class FakeCodexBackend:
         etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return web.Response(status=304, headers={"etag": etag})
+        if self.models_abuse is not None:
+            return await self._abusive(request, 200, self.catalog, {"etag": etag}, self.models_abuse)
         return web.Response(body=payload, content_type="application/json", headers={"etag": etag})
 
     async def _handle_token(self, request: web.Request) -> web.Response:
@@ -1185,6 +1226,8 @@ class FakeCodexBackend:
                 _token_error("invalid_request", "Bad client_id or grant_type"), status=400
             )
         status, payload = self._rotate(str(body.get("refresh_token", "")))
+        if self.token_abuse is not None:
+            return await self._abusive(request, status, payload, {}, self.token_abuse)
         return web.json_response(payload, status=status)
 
     def _forced_token_status(self) -> int | None:
@@ -1192,6 +1235,29 @@ class FakeCodexBackend:
             if self._forced_token_failures:
                 return self._forced_token_failures.popleft()
         return self.token_status
+
+    async def _abusive(
+        self, request: web.Request, status: int, body: Any, headers: dict[str, str], abuse: Abuse
+    ) -> web.StreamResponse:
+        """Send `body` as JSON the way `abuse` says; `abuse_log` records how much got out."""
+        data = json.dumps(body).encode()
+        record = AbuseRecord(request.path, len(data) + abuse.pad_bytes)
+        with self._lock:
+            self.abuse_log.append(record)
+        response = web.StreamResponse(status=status, headers={**headers, "content-type": "application/json"})
+        response.content_length = record.total
+        await response.prepare(request)
+        try:
+            for piece in abuse.pieces(data):
+                await response.write(piece)
+                record.sent += len(piece)
+                if abuse.drip_seconds:
+                    await asyncio.sleep(abuse.drip_seconds)
+            await response.write_eof()
+            record.finished = True
+        except ConnectionError:
+            pass
+        return response
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         """Counters, for benchmarks that run the fake as a separate process."""
