@@ -16,12 +16,13 @@ from pathlib import Path
 
 import litellm
 import pytest
+from click.testing import CliRunner
 
-from litellm_codex_oauth_provider import settings, usage_snapshot
+from litellm_codex_oauth_provider import cli, constants, settings, usage_snapshot
 from litellm_codex_oauth_provider.auth import CodexTokenManager, RefreshPolicy
 from litellm_codex_oauth_provider.catalog import ModelCatalog
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
-from litellm_codex_oauth_provider.remote_resources import CatalogStore
+from litellm_codex_oauth_provider.remote_resources import CatalogStore, PromptStore
 from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
 from tests.support.fifo import FifoWatch
 from tests.support.logins import read_auth_file
@@ -205,4 +206,53 @@ def test_a_flooding_error_answer_is_read_only_up_to_the_cap(fake: FakeCodexBacke
         else:
             asyncio.run(litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES))
     assert "Unsupported parameter: frobnicate" in str(caught.value)
+    _unfinished(fake)
+
+
+PROMPT_FILE = "gpt_5_codex_prompt.md"  # the prompt file of `gpt-5-codex`
+
+
+@pytest.fixture
+def prompts(fake: FakeCodexBackend, monkeypatch: pytest.MonkeyPatch) -> FakeCodexBackend:
+    """The Codex prompt files come from the fake (`CODEX_INSTRUCTIONS_URL`)."""
+    fake.files[PROMPT_FILE] = "You are Codex."
+    monkeypatch.setenv("CODEX_INSTRUCTIONS_URL", fake.files_url + "/{file}")
+    return fake
+
+
+def _prompt(path: str) -> str | None:
+    store = PromptStore()
+    return store.get("gpt-5-codex") if path == "sync" else asyncio.run(store.aget("gpt-5-codex"))
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_prompt_file_is_fetched_from_the_configured_url(prompts: FakeCodexBackend, path: str) -> None:
+    assert _prompt(path) == "You are Codex."
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_flooding_prompt_file_is_read_only_up_to_the_cap(prompts: FakeCodexBackend, path: str) -> None:
+    prompts.files_abuse = Abuse(pad_bytes=FLOOD)
+    assert _prompt(path) is None  # no instructions rather than 64 MiB of them
+    _unfinished(prompts)
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_dripping_prompt_file_is_cut_off_in_time(
+    prompts: FakeCodexBackend, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setattr(constants, "PROMPT_TIMEOUT_SECONDS", 0.3)
+    prompts.files_abuse = Abuse(drip_seconds=0.02, drip_bytes=1)  # 150 characters: 3 s
+    prompts.files[PROMPT_FILE] = "You are Codex. " * 10
+    assert _prompt(path) is None
+    _unfinished(prompts)
+
+
+@pytest.mark.usefixtures("codex_home")
+def test_doctor_reads_a_flooding_catalog_only_up_to_the_cap(fake: FakeCodexBackend) -> None:
+    fake.models_abuse = Abuse(pad_bytes=FLOOD)
+    result = CliRunner().invoke(cli.main, ["doctor", "--json"])
+    assert result.exit_code == cli.EXIT_FAILED
+    backend = {c["check"]: c for c in json.loads(result.output)["checks"]}["backend"]
+    assert backend["status"] == "fail" and "larger than 8 MiB" in backend["detail"]
     _unfinished(fake)

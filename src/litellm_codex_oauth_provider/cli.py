@@ -43,8 +43,9 @@ from .auth import (
     parse_rfc3339,
     read_login_bytes,
 )
+from .bounded import LimitExceeded, budget, buffered, read_capped
 from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
-from .constants import JWT_AUTH_CLAIM, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
+from .constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
 from .exceptions import CodexAuthError
 from .log import RedactingFilter
 
@@ -451,6 +452,8 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
 
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+#: The doctor's catalog request may take this long in all.
+_DOCTOR_CATALOG_SECONDS = 20.0
 
 
 @dataclass
@@ -642,13 +645,28 @@ class _Doctor:
         from .openai_client import CodexOpenAIClient, user_agent
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
+        deadline = time.monotonic() + _DOCTOR_CATALOG_SECONDS
         try:
-            response = client._client.get(
+            with client._client.stream(
+                "GET",
                 base + MODELS_PATH,
                 params={"client_version": settings.client_version()},
                 headers={"originator": ORIGINATOR, "User-Agent": user_agent(), "Accept": "application/json"},
-                timeout=httpx.Timeout(20.0, connect=10.0),
-            )
+                timeout=budget(deadline),
+            ) as streamed:
+                content = b""
+                if streamed.status_code == 200:  # read up to the catalog's size cap, within the time
+                    content = read_capped(
+                        streamed.iter_bytes(),
+                        MAX_CATALOG_BYTES,
+                        deadline=deadline,
+                        seconds=_DOCTOR_CATALOG_SECONDS,
+                        what="the model catalog",
+                    )
+                response = buffered(streamed, content)
+        except LimitExceeded as exc:
+            self.add("backend", FAIL, f"{base}{MODELS_PATH}: {exc}", "Check CODEX_API_BASE; try again later.")
+            return
         except CodexAuthError as exc:
             self.add("backend", FAIL, exc.message, "Run `codex login` to sign in again.")
             return

@@ -47,6 +47,7 @@ from .logins import (
 BASE_PATH = "/backend-api/codex"
 TOKEN_PATH = "/oauth/token"
 STATS_PATH = "/_fake/stats"
+FILES_PATH = "/_fake/files"
 DEFAULT_TEXT = "Hello from fake Codex"
 DEFAULT_MODEL = "gpt-5.5"
 CATALOG_FILE = Path(__file__).parent / "data" / "models.json"
@@ -783,6 +784,9 @@ class FakeCodexBackend:
         self.token_abuse: Abuse | None = None
         self.models_abuse: Abuse | None = None
         self.abuse_log: list[AbuseRecord] = []
+        # plain files under /_fake/files/<name> (e.g. the Codex prompt files), optionally abusive
+        self.files: dict[str, str] = {}
+        self.files_abuse: Abuse | None = None
         # records and counters
         self.requests: list[RecordedRequest] = []
         self.models_log: list[RecordedRequest] = []
@@ -1052,6 +1056,7 @@ class FakeCodexBackend:
         app.router.add_get(BASE_PATH + "/models", self._handle_models)
         app.router.add_post(TOKEN_PATH, self._handle_token)
         app.router.add_get(STATS_PATH, self._handle_stats)
+        app.router.add_get(FILES_PATH + "/{name}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, backlog=2048).start()
@@ -1239,12 +1244,12 @@ class FakeCodexBackend:
     async def _abusive(
         self, request: web.Request, status: int, body: Any, headers: dict[str, str], abuse: Abuse
     ) -> web.StreamResponse:
-        """Send `body` as JSON the way `abuse` says; `abuse_log` records how much got out."""
-        data = json.dumps(body).encode()
+        """Send `body` (bytes as they are, else as JSON) the way `abuse` says; `abuse_log` records how much got out."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         record = AbuseRecord(request.path, len(data) + abuse.pad_bytes)
         with self._lock:
             self.abuse_log.append(record)
-        response = web.StreamResponse(status=status, headers={**headers, "content-type": "application/json"})
+        response = web.StreamResponse(status=status, headers={"content-type": "application/json", **headers})
         response.content_length = record.total
         await response.prepare(request)
         try:
@@ -1258,6 +1263,21 @@ class FakeCodexBackend:
         except ConnectionError:
             pass
         return response
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """GET one of `files` (404 when unknown), abusively when `files_abuse` says so."""
+        text = self.files.get(request.match_info["name"])
+        if text is None:
+            return web.Response(status=404, text="no such file")
+        headers = {"content-type": "text/plain; charset=utf-8"}
+        if self.files_abuse is not None:
+            return await self._abusive(request, 200, text.encode(), headers, self.files_abuse)
+        return web.Response(text=text, headers=headers)
+
+    @property
+    def files_url(self) -> str:
+        """Where `files` are served: `{files_url}/<name>`."""
+        return self.url + FILES_PATH
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         """Counters, for benchmarks that run the fake as a separate process."""
