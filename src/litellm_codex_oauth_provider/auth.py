@@ -9,11 +9,16 @@ a refresh must never race another one on the same login, in this process or any 
 * threads queue on one lock per auth file, event-loop tasks share one refresh per loop (run in
   a worker thread, so the loop never waits on HTTP or a file lock);
 * processes (other workers, the Codex CLI) take `flock(LOCK_EX)` on `<folder>/auth.lock`, as
-  the CLI does, and re-read `auth.json` under it: if another process already refreshed, its
-  tokens are used and ours is never spent;
+  the CLI does (beside a symlinked `auth.json` and beside its target), and re-read `auth.json`
+  under it: if another process already refreshed, its tokens are used and ours is never spent;
 * we refresh 60 s before expiry (or a quarter of a short token's life), well after the CLI
   (300 s, and before it locks), so while a CLI runs it always refreshes first;
-* the new tokens are written to a temporary file beside `auth.json` and renamed over it.
+* the new tokens are written to a temporary file beside `auth.json` (where a link really
+  points) and renamed over it.
+
+The file is only read as a regular file of at most 1 MiB, never on an event loop, and a login
+other users can read or replace is warned about once. The token endpoint gets a total deadline
+and a size cap on its answer.
 
 See docs/authentication.md.
 """
@@ -252,13 +257,18 @@ class LoginFileProblem:
     fix: str
 
 
-def _owner(uid: int) -> str:
+def _user(uid: int) -> str | None:
     try:
         import pwd
 
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+        return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError):
-        return f"uid {uid}"
+        return None
+
+
+def _owner(uid: int) -> str:
+    name = _user(uid)
+    return f"{name} (uid {uid})" if name else f"uid {uid}"
 
 
 def login_file_problems(path: Path, info: os.stat_result | None = None) -> list[LoginFileProblem]:
@@ -282,7 +292,7 @@ def login_file_problems(path: Path, info: os.stat_result | None = None) -> list[
             LoginFileProblem(
                 f"{real} belongs to {_owner(info.st_uid)}, not to you ({_owner(me)}): that user can "
                 "read and change your ChatGPT login",
-                f"chown {me} {real} (or run as its owner)",
+                f"chown {_user(me) or me} {real} (or run as its owner)",
             )
         )
     mode = stat.S_IMODE(info.st_mode)
