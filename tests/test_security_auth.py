@@ -249,3 +249,13 @@ def test_doctor_passes_a_private_login(codex_home: Path) -> None:
     checks = {c["check"]: c for c in json.loads(result.output)["checks"]}
     assert checks["file mode"]["status"] == "pass"
     assert checks["login file"]["status"] == "pass"
+
+
+def test_status_calls_a_login_in_a_folder_anyone_can_write_unsafe(codex_home: Path) -> None:
+    codex_home.chmod(0o777)
+    result = CliRunner().invoke(cli.main, ["status", "--json"])
+    data = json.loads(result.output)
+    assert data["file_mode"] == "0600" and data["file_mode_safe"] is False
+    assert any("0777" in problem for problem in data["file_problems"])
+    text = CliRunner().invoke(cli.main, ["status"]).output
+    assert "UNSAFE" in text and f"chmod go-w {codex_home}" in text.replace("\n", "")

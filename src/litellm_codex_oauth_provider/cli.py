@@ -37,6 +37,7 @@ from . import __version__, settings, usage_snapshot
 from .auth import (
     AuthRecord,
     CodexTokenManager,
+    LoginFileProblem,
     decode_jwt_claims,
     login_file_problems,
     parse_auth_data,
@@ -125,11 +126,6 @@ def _mode_text(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
-def _mode_safe(mode: int) -> bool:
-    """Only the owner may read or write the file (0600, or stricter)."""
-    return stat.S_IMODE(mode) & 0o077 == 0
-
-
 # --------------------------------------------------------------------------- the login
 
 
@@ -152,6 +148,8 @@ class LoginFacts:
 
     auth_file: Path
     file_mode: int | None = None
+    #: Who else can read or replace the login (auth.login_file_problems: owner, mode, folder).
+    file_problems: list[LoginFileProblem] = field(default_factory=list)
     account_id: str | None = None
     plan: str | None = None
     email: str | None = None
@@ -164,6 +162,7 @@ class LoginFacts:
         facts = cls(auth_file=manager.path)
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
+            facts.file_problems = login_file_problems(facts.auth_file)
         try:
             record = manager.load()
         except CodexAuthError as exc:
@@ -188,7 +187,8 @@ class LoginFacts:
         data: dict[str, Any] = {
             "auth_file": str(self.auth_file),
             "file_mode": _mode_text(self.file_mode) if self.file_mode is not None else None,
-            "file_mode_safe": _mode_safe(self.file_mode) if self.file_mode is not None else None,
+            "file_mode_safe": not self.file_problems if self.file_mode is not None else None,
+            "file_problems": [problem.detail for problem in self.file_problems],
         }
         if self.error is not None:
             return {**data, "error": self.error}
@@ -275,19 +275,17 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     grid.add_column()
     grid.add_row("auth file", Text(str(facts.auth_file)))
     if facts.file_mode is not None:
-        safe = _mode_safe(facts.file_mode)
         mode = _mode_text(facts.file_mode)
         grid.add_row(
             "file mode",
-            Text(f"{mode} (safe: only you can read it)")
-            if safe
-            else Text(
-                f"{mode} (UNSAFE: others can read your tokens; chmod 600 {facts.auth_file})", style="red"
-            ),
+            Text(f"{mode} (UNSAFE: other users can read or replace it, see below)", style="red")
+            if facts.file_problems
+            else Text(f"{mode} (safe: only you can read it)"),
         )
     if facts.error is not None:
         grid.add_row("login", Text(facts.error, style="red"))
         console.print(grid)
+        _print_file_problems(console, facts.file_problems)
         return
     expired = facts.expires_at is not None and facts.expires_at <= time.time()
     grid.add_row("account", Text(facts.account_id or "unknown"))
@@ -304,8 +302,15 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     )
     grid.add_row("last refresh", Text(_when(facts.last_refresh)))
     console.print(grid)
+    _print_file_problems(console, facts.file_problems)
     console.print()
     _print_usage(console, snapshot)
+
+
+def _print_file_problems(console: Console, problems: list[LoginFileProblem]) -> None:
+    for problem in problems:
+        console.print(Text(f"UNSAFE: {problem.detail}", style="red"))
+        console.print(Text(f"   fix: {problem.fix}"))
 
 
 def _bar(percent: float, width: int = 30) -> Text:
