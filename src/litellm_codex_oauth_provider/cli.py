@@ -34,9 +34,19 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, settings, usage_snapshot
-from .auth import AuthRecord, CodexTokenManager, decode_jwt_claims, parse_auth_data, parse_rfc3339
+from .auth import (
+    AuthRecord,
+    CodexTokenManager,
+    LoginFileProblem,
+    decode_jwt_claims,
+    login_file_problems,
+    parse_auth_data,
+    parse_rfc3339,
+    read_login_bytes,
+)
+from .bounded import LimitExceeded, budget, buffered, read_capped
 from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
-from .constants import JWT_AUTH_CLAIM, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
+from .constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
 from .exceptions import CodexAuthError
 from .log import RedactingFilter
 
@@ -116,11 +126,6 @@ def _mode_text(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
-def _mode_safe(mode: int) -> bool:
-    """Only the owner may read or write the file (0600, or stricter)."""
-    return stat.S_IMODE(mode) & 0o077 == 0
-
-
 # --------------------------------------------------------------------------- the login
 
 
@@ -143,6 +148,8 @@ class LoginFacts:
 
     auth_file: Path
     file_mode: int | None = None
+    #: Who else can read or replace the login (auth.login_file_problems: owner, mode, folder).
+    file_problems: list[LoginFileProblem] = field(default_factory=list)
     account_id: str | None = None
     plan: str | None = None
     email: str | None = None
@@ -155,6 +162,7 @@ class LoginFacts:
         facts = cls(auth_file=manager.path)
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
+            facts.file_problems = login_file_problems(facts.auth_file)
         try:
             record = manager.load()
         except CodexAuthError as exc:
@@ -179,7 +187,8 @@ class LoginFacts:
         data: dict[str, Any] = {
             "auth_file": str(self.auth_file),
             "file_mode": _mode_text(self.file_mode) if self.file_mode is not None else None,
-            "file_mode_safe": _mode_safe(self.file_mode) if self.file_mode is not None else None,
+            "file_mode_safe": not self.file_problems if self.file_mode is not None else None,
+            "file_problems": [problem.detail for problem in self.file_problems],
         }
         if self.error is not None:
             return {**data, "error": self.error}
@@ -266,19 +275,17 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     grid.add_column()
     grid.add_row("auth file", Text(str(facts.auth_file)))
     if facts.file_mode is not None:
-        safe = _mode_safe(facts.file_mode)
         mode = _mode_text(facts.file_mode)
         grid.add_row(
             "file mode",
-            Text(f"{mode} (safe: only you can read it)")
-            if safe
-            else Text(
-                f"{mode} (UNSAFE: others can read your tokens; chmod 600 {facts.auth_file})", style="red"
-            ),
+            Text(f"{mode} (UNSAFE: other users can read or replace it, see below)", style="red")
+            if facts.file_problems
+            else Text(f"{mode} (safe: only you can read it)"),
         )
     if facts.error is not None:
         grid.add_row("login", Text(facts.error, style="red"))
         console.print(grid)
+        _print_file_problems(console, facts.file_problems)
         return
     expired = facts.expires_at is not None and facts.expires_at <= time.time()
     grid.add_row("account", Text(facts.account_id or "unknown"))
@@ -295,8 +302,15 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     )
     grid.add_row("last refresh", Text(_when(facts.last_refresh)))
     console.print(grid)
+    _print_file_problems(console, facts.file_problems)
     console.print()
     _print_usage(console, snapshot)
+
+
+def _print_file_problems(console: Console, problems: list[LoginFileProblem]) -> None:
+    for problem in problems:
+        console.print(Text(f"UNSAFE: {problem.detail}", style="red"))
+        console.print(Text(f"   fix: {problem.fix}"))
 
 
 def _bar(percent: float, width: int = 30) -> Text:
@@ -443,6 +457,8 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
 
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+#: The doctor's catalog request may take this long in all.
+_DOCTOR_CATALOG_SECONDS = 20.0
 
 
 @dataclass
@@ -487,39 +503,36 @@ class _Doctor:
         if not path.exists():
             self.add("login file", FAIL, f"{path} does not exist", login)
             return
-        if not path.is_file():
-            self.add("login file", FAIL, f"{path} is not a file", login)
+        try:
+            raw, _ = read_login_bytes(path)  # a regular file of sane size only: never a FIFO or a device
+        except CodexAuthError as exc:
+            fix = f"chmod 600 {path} (as its owner)" if path.is_file() else login
+            self.add("login file", FAIL, exc.message, fix)
             return
         try:
-            self.text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            self.add(
-                "login file",
-                FAIL,
-                f"{path} cannot be read: {exc.strerror}",
-                f"chmod 600 {path} (as its owner)",
-            )
-            return
+            self.text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self.add("login file", FAIL, f"{path} is not UTF-8 text", "Run `codex login` to write it again.")
             return
         self.add("login file", PASS, f"{path} is present and readable")
 
     def _mode(self, path: Path) -> None:
+        """Fails when another user can read or replace the login (owner, mode, folder), as ssh would."""
         try:
             mode = path.stat().st_mode
         except OSError:
             self.add("file mode", SKIP, "no login file")
             return
-        if _mode_safe(mode):
-            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it")
-        else:
-            self.add(
-                "file mode",
-                FAIL,
-                f"{_mode_text(mode)}: other users can read your ChatGPT tokens",
-                f"chmod 600 {path}",
-            )
+        problems = login_file_problems(path)
+        if not problems:
+            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it or replace it")
+            return
+        self.add(
+            "file mode",
+            FAIL,
+            "; ".join(problem.detail for problem in problems),
+            " && ".join(dict.fromkeys(problem.fix for problem in problems)),
+        )
 
     def _json(self, path: Path) -> None:
         if self.text is None:
@@ -637,13 +650,28 @@ class _Doctor:
         from .openai_client import CodexOpenAIClient, user_agent
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
+        deadline = time.monotonic() + _DOCTOR_CATALOG_SECONDS
         try:
-            response = client._client.get(
+            with client._client.stream(
+                "GET",
                 base + MODELS_PATH,
                 params={"client_version": settings.client_version()},
                 headers={"originator": ORIGINATOR, "User-Agent": user_agent(), "Accept": "application/json"},
-                timeout=httpx.Timeout(20.0, connect=10.0),
-            )
+                timeout=budget(deadline),
+            ) as streamed:
+                content = b""
+                if streamed.status_code == 200:  # read up to the catalog's size cap, within the time
+                    content = read_capped(
+                        streamed.iter_bytes(),
+                        MAX_CATALOG_BYTES,
+                        deadline=deadline,
+                        seconds=_DOCTOR_CATALOG_SECONDS,
+                        what="the model catalog",
+                    )
+                response = buffered(streamed, content)
+        except LimitExceeded as exc:
+            self.add("backend", FAIL, f"{base}{MODELS_PATH}: {exc}", "Check CODEX_API_BASE; try again later.")
+            return
         except CodexAuthError as exc:
             self.add("backend", FAIL, exc.message, "Run `codex login` to sign in again.")
             return

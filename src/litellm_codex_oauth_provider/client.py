@@ -478,7 +478,7 @@ class AsyncCodexClient(_Base):
 
     async def _catalog(self) -> ModelCatalog:
         with _openai_errors():
-            pool = self._pool()
+            pool = await asyncio.to_thread(self._pool)  # reads the login: never on the event loop
             return await self._provider.catalogs.acatalog(pool.async_client(settings.api_base(self.base_url)))
 
     async def close(self) -> None:  # type: ignore[override]

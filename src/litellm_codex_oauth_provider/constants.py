@@ -90,3 +90,17 @@ CODEX_RELEASE_API_URL: Final = "https://api.github.com/repos/openai/codex/releas
 CODEX_PROMPT_URL_TEMPLATE: Final = "https://raw.githubusercontent.com/openai/codex/{tag}/codex-rs/core/{file}"
 #: The catalog publishes no output limit; the GPT-5 family's is 128k tokens.
 DEFAULT_MAX_OUTPUT_TOKENS: Final = 128_000
+
+# -- size limits on what a file or a server hands us (docs/authentication.md, docs/models.md) ------
+#: A Codex login is a few KB; a larger `auth.json` is not a login and is not read.
+MAX_LOGIN_FILE_BYTES: Final = 1 << 20
+#: The token endpoint answers with three tokens, a few KB.
+MAX_TOKEN_REPLY_BYTES: Final = 64 << 10
+#: The model catalog is about 100 KB today.
+MAX_CATALOG_BYTES: Final = 8 << 20
+#: A Codex prompt file is about 20 KB; the release API answer a few KB.
+MAX_PROMPT_BYTES: Final = 1 << 20
+#: What is read of a backend's error answer (the rest is dropped unread).
+MAX_ERROR_BODY_BYTES: Final = 64 << 10
+#: The longest a Codex prompt file fetch may take in all.
+PROMPT_TIMEOUT_SECONDS: Final = 20.0

@@ -19,6 +19,7 @@ from openai import AsyncOpenAI, OpenAI
 
 from . import __version__, settings
 from .auth import CodexAuth, CodexTokenManager
+from .bounded import acap_error_body, cap_error_body
 from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
 from .errors import CodexStreamError
 
@@ -96,6 +97,7 @@ class CodexOpenAIClient(OpenAI):
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            event_hooks={"response": [cap_error_body]},
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,
@@ -141,6 +143,7 @@ class AsyncCodexOpenAIClient(AsyncOpenAI):
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            event_hooks={"response": [acap_error_body]},
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,

@@ -47,6 +47,7 @@ from .logins import (
 BASE_PATH = "/backend-api/codex"
 TOKEN_PATH = "/oauth/token"
 STATS_PATH = "/_fake/stats"
+FILES_PATH = "/_fake/files"
 DEFAULT_TEXT = "Hello from fake Codex"
 DEFAULT_MODEL = "gpt-5.5"
 CATALOG_FILE = Path(__file__).parent / "data" / "models.json"
@@ -592,6 +593,8 @@ class HttpError:
     json_body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Send the body padded and/or dripping (see `Abuse`).
+    abuse: Abuse | None = None
 
     @classmethod
     def usage_limit_reached(
@@ -630,6 +633,35 @@ class Disconnect:
     """Close the TCP connection without sending any HTTP response (a transport failure)."""
 
     delay: float = 0.0
+
+
+@dataclass
+class Abuse:
+    """How a hostile server mangles a JSON answer: `pad_bytes` of trailing whitespace (still valid
+    JSON, so only a size cap stops a client), sent `drip_bytes` at a time every `drip_seconds`."""
+
+    pad_bytes: int = 0
+    drip_seconds: float = 0.0
+    drip_bytes: int = 1
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        size = self.drip_bytes if self.drip_seconds else 65536
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+        left = self.pad_bytes
+        while left > 0:
+            yield b" " * min(size, left)
+            left -= size
+
+
+@dataclass
+class AbuseRecord:
+    """One abusive answer as sent: how many bytes it had, how many went out, whether all did."""
+
+    path: str
+    total: int
+    sent: int = 0
+    finished: bool = False
 
 
 Answer = Turn | HttpError | Disconnect
@@ -705,9 +737,10 @@ class FakeCodexBackend:
 
     Attributes tests set: `handler`, `expected_access_token`, `check_tokens`,
     `expected_account_id`, `validate_requests`, `rate_limit_headers`, `catalog`,
-    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`.
+    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`,
+    `token_abuse`, `models_abuse` (a hostile server's huge or dripping answers, see `Abuse`).
     Attributes tests read: `requests`, `models_log`, `token_log`, `responses_count`,
-    `models_requests`, `refresh_requests`, `reuse_errors`.
+    `models_requests`, `refresh_requests`, `reuse_errors`, `abuse_log`.
     """
 
     def __init__(
@@ -747,6 +780,13 @@ class FakeCodexBackend:
         self._used_refresh_tokens: set[str] = set()
         self._expired_refresh_tokens: set[str] = set()
         self._access_tokens: set[str] = set()
+        # hostile behaviour: huge or dripping answers of the token endpoint and the catalog
+        self.token_abuse: Abuse | None = None
+        self.models_abuse: Abuse | None = None
+        self.abuse_log: list[AbuseRecord] = []
+        # plain files under /_fake/files/<name> (e.g. the Codex prompt files), optionally abusive
+        self.files: dict[str, str] = {}
+        self.files_abuse: Abuse | None = None
         # records and counters
         self.requests: list[RecordedRequest] = []
         self.models_log: list[RecordedRequest] = []
@@ -1016,6 +1056,7 @@ class FakeCodexBackend:
         app.router.add_get(BASE_PATH + "/models", self._handle_models)
         app.router.add_post(TOKEN_PATH, self._handle_token)
         app.router.add_get(STATS_PATH, self._handle_stats)
+        app.router.add_get(FILES_PATH + "/{name}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, backlog=2048).start()
@@ -1097,6 +1138,9 @@ class FakeCodexBackend:
             return await self._disconnect(request, answer.delay)
         if isinstance(answer, HttpError):
             record.status = answer.status
+            if answer.abuse is not None:
+                headers = {**self.rate_limit_headers, **answer.headers}
+                return await self._abusive(request, answer.status, answer.json_body, headers, answer.abuse)
             return await self._json_error(answer, self.rate_limit_headers)
         record.status = 200
         body = record.body if isinstance(record.body, dict) else {}
@@ -1167,6 +1211,8 @@ class FakeCodexBackend:
         etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return web.Response(status=304, headers={"etag": etag})
+        if self.models_abuse is not None:
+            return await self._abusive(request, 200, self.catalog, {"etag": etag}, self.models_abuse)
         return web.Response(body=payload, content_type="application/json", headers={"etag": etag})
 
     async def _handle_token(self, request: web.Request) -> web.Response:
@@ -1185,6 +1231,8 @@ class FakeCodexBackend:
                 _token_error("invalid_request", "Bad client_id or grant_type"), status=400
             )
         status, payload = self._rotate(str(body.get("refresh_token", "")))
+        if self.token_abuse is not None:
+            return await self._abusive(request, status, payload, {}, self.token_abuse)
         return web.json_response(payload, status=status)
 
     def _forced_token_status(self) -> int | None:
@@ -1192,6 +1240,44 @@ class FakeCodexBackend:
             if self._forced_token_failures:
                 return self._forced_token_failures.popleft()
         return self.token_status
+
+    async def _abusive(
+        self, request: web.Request, status: int, body: Any, headers: dict[str, str], abuse: Abuse
+    ) -> web.StreamResponse:
+        """Send `body` (bytes as they are, else as JSON) the way `abuse` says; `abuse_log` records how much got out."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        record = AbuseRecord(request.path, len(data) + abuse.pad_bytes)
+        with self._lock:
+            self.abuse_log.append(record)
+        response = web.StreamResponse(status=status, headers={"content-type": "application/json", **headers})
+        response.content_length = record.total
+        await response.prepare(request)
+        try:
+            for piece in abuse.pieces(data):
+                await response.write(piece)
+                record.sent += len(piece)
+                if abuse.drip_seconds:
+                    await asyncio.sleep(abuse.drip_seconds)
+            await response.write_eof()
+            record.finished = True
+        except ConnectionError:
+            pass
+        return response
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """GET one of `files` (404 when unknown), abusively when `files_abuse` says so."""
+        text = self.files.get(request.match_info["name"])
+        if text is None:
+            return web.Response(status=404, text="no such file")
+        headers = {"content-type": "text/plain; charset=utf-8"}
+        if self.files_abuse is not None:
+            return await self._abusive(request, 200, text.encode(), headers, self.files_abuse)
+        return web.Response(text=text, headers=headers)
+
+    @property
+    def files_url(self) -> str:
+        """Where `files` are served: `{files_url}/<name>`."""
+        return self.url + FILES_PATH
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         """Counters, for benchmarks that run the fake as a separate process."""
