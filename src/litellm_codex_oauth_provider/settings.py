@@ -112,3 +112,13 @@ def instructions_url() -> str | None:
     A value with `{file}` is a template; otherwise the prompt file name is appended to it.
     """
     return _env(C.ENV_INSTRUCTIONS_URL)
+
+
+def token_store() -> str | None:
+    """`CODEX_TOKEN_STORE`: `file` (default), a `redis://` / `rediss://` URL, or `litellm`."""
+    return _env(C.ENV_TOKEN_STORE)
+
+
+def token_store_key() -> str | None:
+    """`CODEX_TOKEN_STORE_KEY`: the secret the Redis store encrypts tokens with."""
+    return _env(C.ENV_TOKEN_STORE_KEY)
