@@ -47,7 +47,6 @@ import jwt
 from . import constants as C
 from . import settings
 from .constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
-from .token_store import Save, StoreStatus, TokenStore, open_store
 from .exceptions import (
     LOGIN_HINT,
     CodexAuthFileNotFoundError,
@@ -56,6 +55,7 @@ from .exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
+from .token_store import Save, StoreStatus, TokenStore, open_store
 
 try:
     import fcntl
@@ -927,7 +927,6 @@ class CodexTokenManager:
             f"{expires_at - time.time():.0f}" if expires_at is not None else "?",
         )
         return record
-
 
 
 def _apply(request: httpx.Request, credentials: Credentials) -> None:

@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 HEALTH_CHECK_TAG = "litellm-internal-health-check"
 
 #: Deployment settings that arrive among the optional params (LiteLLM passes unknown keys on).
-_LOGIN_PARAMS = ("codex_home", "codex_auth_file")
+_LOGIN_PARAMS = ("codex_home", "codex_auth_file", "codex_token_store")
 
 
 @dataclass
@@ -107,20 +107,23 @@ class CodexAuthProvider(CustomLLM):
         self._auth_file = auth_file
         self._codex_home = codex_home
         self._lock = threading.Lock()
-        self._pools: dict[tuple[str | None, str | None], ClientPool] = {}
+        self._pools: dict[tuple[str | None, str | None, str | None], ClientPool] = {}
         self.catalogs = CatalogStore(on_catalog=register_catalog)
         self._register_known_models()
         self._codex_instructions_models: set[str] = set()
 
     # -- resolution --------------------------------------------------------------------------------
 
-    def pool_for(self, auth_file: str | None = None, codex_home: str | None = None) -> ClientPool:
-        """One token manager and client pool per login, shared by every call that uses it."""
-        key = (auth_file or self._auth_file, codex_home or self._codex_home)
+    def pool_for(
+        self, auth_file: str | None = None, codex_home: str | None = None, token_store: str | None = None
+    ) -> ClientPool:
+        """One token manager and client pool per login (and token store), shared by every call that uses it."""
+        key = (auth_file or self._auth_file, codex_home or self._codex_home, token_store)
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                pool = self._pools[key] = ClientPool(CodexTokenManager(key[0], codex_home=key[1]))
+                manager = CodexTokenManager(key[0], codex_home=key[1], token_store=key[2])
+                pool = self._pools[key] = ClientPool(manager)
             return pool
 
     def _prepare(
@@ -144,7 +147,7 @@ class CodexAuthProvider(CustomLLM):
             optional_params=params,
             litellm_params=litellm_params or {},
             timeout=_timeout(timeout),
-            pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
+            pool=self.pool_for(login["codex_auth_file"], login["codex_home"], login["codex_token_store"]),
             n=n,
             deadline=_deadline(timeout),
         )

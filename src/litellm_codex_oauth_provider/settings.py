@@ -122,3 +122,8 @@ def token_store() -> str | None:
 def token_store_key() -> str | None:
     """`CODEX_TOKEN_STORE_KEY`: the secret the Redis store encrypts tokens with."""
     return _env(C.ENV_TOKEN_STORE_KEY)
+
+
+def litellm_redis_env() -> dict[str, str]:
+    """LiteLLM's `REDIS_*` variables (REDIS_URL, REDIS_HOST, ...), which `CODEX_TOKEN_STORE=litellm` follows."""
+    return {k: v for k, v in os.environ.items() if k.startswith("REDIS_")}

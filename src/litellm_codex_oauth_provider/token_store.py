@@ -89,7 +89,7 @@ def store_spec(explicit: str | None = None) -> str:
     return spec or FILE
 
 
-_STORES: dict[tuple[str, str | None], TokenStore] = {}
+_STORES: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], TokenStore] = {}
 _STORES_LOCK = threading.Lock()
 
 
@@ -97,10 +97,12 @@ def open_store(explicit: str | None = None) -> TokenStore:
     """The store for a setting, made once per process and setting (and key) and then shared."""
     spec = store_spec(explicit)
     key = None if spec.lower() == FILE else settings.token_store_key()
+    # `litellm` follows LiteLLM's REDIS_* variables: a change of them is another store
+    redis_env = tuple(sorted(settings.litellm_redis_env().items())) if spec.lower() == LITELLM else ()
     with _STORES_LOCK:
-        store = _STORES.get((spec, key))
+        store = _STORES.get((spec, key, redis_env))
         if store is None:
-            store = _STORES[(spec, key)] = _make(spec, key)
+            store = _STORES[(spec, key, redis_env)] = _make(spec, key)
         return store
 
 
@@ -120,13 +122,13 @@ def _make(spec: str, key: str | None) -> TokenStore:
             ) from None
         return RedisTokenStore.from_setting(spec, key)
     raise CodexTokenStoreError(
-        f"CODEX_TOKEN_STORE (or codex_token_store) is {_redact(spec)!r}, which is not a token store. "
+        f"CODEX_TOKEN_STORE (or codex_token_store) is {redact(spec)!r}, which is not a token store. "
         "Use `file` (the default), `redis://[user:password@]host:port/db`, `rediss://...`, or `litellm` "
         "(the Redis LiteLLM is configured with: REDIS_URL, or REDIS_HOST and REDIS_PORT)."
     )
 
 
-def _redact(spec: str) -> str:
+def redact(spec: str) -> str:
     """A setting without the password a URL may carry."""
     scheme, sep, rest = spec.partition("://")
     if not sep or "@" not in rest:
