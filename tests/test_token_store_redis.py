@@ -461,7 +461,7 @@ def test_status_and_doctor_show_the_store(fake: FakeCodexBackend, home: Path, st
     assert json.loads(status.output)["token_store"]["reachable"] is False
 
 
-def test_the_store_is_not_shared_with_a_wrong_type(home: Path) -> None:
+def test_file_is_the_default_store(home: Path) -> None:
     """`file` stays the default: no setting, no Redis."""
     assert open_store().kind == "file"
     assert not isinstance(open_store(), RedisTokenStore)
