@@ -11,8 +11,8 @@ started here, on 127.0.0.1 only:
                4 s (so the fleet refreshes every 3 s): the file store with one shared CODEX_HOME (its
                setup, one host), the Redis store with a CODEX_HOME copy per process (as separate hosts)
 
-    .venv/bin/python bench/token_store.py              # ~1 min
-    .venv/bin/python bench/token_store.py --seconds 20 --refreshes 100
+    .venv/bin/python bench/token_store.py              # ~1.5 min: 3 alternating rounds of 8 s per store
+    .venv/bin/python bench/token_store.py --rounds 5 --seconds 20 --refreshes 100
 
 Prints a markdown table and writes bench/results/token-store.{md,json}.
 """
@@ -45,6 +45,7 @@ RESULTS = ROOT / "bench" / "results"
 KEY = "bench-token-store-key-0123456789abcdef"
 LIFETIME = 4
 FORK = multiprocessing.get_context("fork")
+STORES = ("redis", "file")
 
 
 def start_fake(folder: Path) -> tuple[subprocess.Popen[str], str]:
@@ -153,59 +154,74 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=12.0, help="length of each calls/s run")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each calls/s run")
     parser.add_argument("--refreshes", type=int, default=40, help="refreshes timed per store")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of both stores")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="bench-token-store-"))
     fake, base_url = start_fake(folder)
     redis_server = RedisServer(folder / "redis").start()
-    rows: dict[str, dict[str, Any]] = {}
+    samples: dict[str, dict[str, list[float]]] = {
+        store: {"refresh": [], "hot": [], "rate": [], "failed": [], "refreshes": [], "reused": []}
+        for store in STORES
+    }
     try:
-        # the login moves from store to store: Redis writes it back to auth.json, the file store goes on from there
+        # The login moves from store to store: each phase goes on from the newest auth.json (a file
+        # newer than Redis's login replaces it there). Rounds alternate the order, so a busy moment
+        # of the machine hits both stores alike.
         login = folder / "login"
-        for store in ("redis", "file"):
-            environment(base_url, store, redis_server.url, folder / f"cache-{store}")
-            home = copy_login(login, folder / f"latency-{store}")
-            before = stats(base_url)
-            samples = refresh_latency(home, args.refreshes)
-            per_call = hot_path(home, 20000)
-            shutil.copy2(home / "auth.json", login / "auth.json")
-            if store == "redis":
-                homes = [copy_login(login, folder / f"host-{i}") for i in range(args.processes)]
-            else:
-                homes = [copy_login(login, folder / "shared")] * args.processes
-            mid = stats(base_url)
-            rate, failed = throughput(homes, args.seconds, args.threads)
-            after = stats(base_url)
-            shutil.copy2(homes[0] / "auth.json", login / "auth.json")
-            samples.sort()
-            rows[store] = {
-                "refresh_median_ms": statistics.median(samples) * 1000,
-                "refresh_p95_ms": samples[int(len(samples) * 0.95) - 1] * 1000,
-                "hot_path_us": per_call * 1e6,
-                "calls_per_second": rate,
-                "failed_calls": failed,
-                "fleet_refreshes": after["refresh"] - mid["refresh"],
-                "reuse_errors": after["reuse_errors"] - before["reuse_errors"],
-                "seconds": args.seconds,
-            }
+        for round_ in range(args.rounds):
+            for store in STORES if round_ % 2 == 0 else STORES[::-1]:
+                environment(base_url, store, redis_server.url, folder / f"cache-{store}")
+                home = copy_login(login, folder / f"latency-{store}")
+                before = stats(base_url)
+                samples[store]["refresh"] += refresh_latency(home, max(1, args.refreshes // args.rounds))
+                samples[store]["hot"].append(hot_path(home, 20000))
+                shutil.copy2(home / "auth.json", login / "auth.json")
+                if store == "redis":
+                    homes = [copy_login(login, folder / f"host-{i}") for i in range(args.processes)]
+                else:
+                    homes = [copy_login(login, folder / "shared")] * args.processes
+                mid = stats(base_url)
+                rate, failed = throughput(homes, args.seconds, args.threads)
+                after = stats(base_url)
+                shutil.copy2(homes[0] / "auth.json", login / "auth.json")
+                samples[store]["rate"].append(rate)
+                samples[store]["failed"].append(failed)
+                samples[store]["refreshes"].append(after["refresh"] - mid["refresh"])
+                samples[store]["reused"].append(after["reuse_errors"] - before["reuse_errors"])
     finally:
         redis_server.stop()
         fake.terminate()
         fake.wait(10)
         shutil.rmtree(folder, ignore_errors=True)
 
+    rows: dict[str, dict[str, Any]] = {}
+    for store, got in samples.items():
+        refresh = sorted(got["refresh"])
+        rows[store] = {
+            "refresh_median_ms": statistics.median(refresh) * 1000,
+            "refresh_p95_ms": refresh[max(0, int(len(refresh) * 0.95) - 1)] * 1000,
+            "hot_path_us": statistics.median(got["hot"]) * 1e6,
+            "calls_per_second": statistics.median(got["rate"]),
+            "calls_per_second_runs": got["rate"],
+            "failed_calls": int(sum(got["failed"])),
+            "fleet_refreshes": int(sum(got["refreshes"])),
+            "reuse_errors": int(sum(got["reused"])),
+            "seconds": args.seconds * args.rounds,
+        }
     title = (
         f"Token stores, {args.processes} processes x {args.threads} threads, tokens living {LIFETIME} s, "
+        f"{args.rounds} alternating rounds, "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs"
     )
     lines = [
         f"**{title}**",
         "",
-        "| store | refresh median | refresh p95 | get_credentials (fresh token) | calls/s | failed calls | refreshes in the calls/s run | refresh_token_reused |",
+        "| store | refresh median | refresh p95 | get_credentials (fresh token) | calls/s (median of rounds) | failed calls | refreshes in the calls/s runs | refresh_token_reused |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for store, row in rows.items():
