@@ -253,18 +253,35 @@ def test_redis_down_at_start_is_a_clear_error_through_litellm(
 def test_redis_down_mid_run_keeps_a_valid_token_until_it_expires(
     fake: FakeCodexBackend, home: Path, store_env
 ) -> None:
-    data = fake.write_login(home, seconds_left=3, lifetime=40)  # due (margin 10 s), usable 3 s more
+    data = fake.write_login(home, seconds_left=6, lifetime=40)  # due (margin 10 s), usable 5 s more
     manager = CodexTokenManager(policy=FAST)
     manager.store.load(manager.path)  # seeded while Redis is up
     store_env.stop()
     assert manager.get_credentials().access_token == data["tokens"]["access_token"]
     assert fake.refresh_requests == 0  # no refresh token was spent without the store
-    time.sleep(3.2)
+    time.sleep(6.2)
     with pytest.raises(CodexTokenStoreUnavailableError, match="Cannot reach the token store") as caught:
         manager.get_credentials()
     assert store_env.url in caught.value.message
     assert fake.refresh_requests == 0
     assert read_auth_file(home) == data
+
+
+def test_a_changed_auth_json_while_redis_is_down_keeps_the_token_in_use(
+    fake: FakeCodexBackend, home: Path, store_env
+) -> None:
+    data = fake.write_login(home)
+    manager = CodexTokenManager(policy=FAST)
+    assert manager.get_credentials().access_token == data["tokens"]["access_token"]
+    store_env.stop()
+    write_auth_json(home, {**data, "note": "touched"})  # a new inode: compared with Redis again
+    for _ in range(3):
+        assert manager.get_credentials().access_token == data["tokens"]["access_token"]
+    # a process that never reached Redis has nothing to keep using: the clear error
+    other = home.parent / "other"
+    fake.write_login(other)
+    with pytest.raises(CodexTokenStoreUnavailableError, match="Cannot reach the token store"):
+        CodexTokenManager(codex_home=str(other)).get_credentials()
 
 
 def _hold_the_lock_forever(path: str, ready: Any) -> None:

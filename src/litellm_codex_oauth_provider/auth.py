@@ -638,9 +638,6 @@ class FileTokenStore(TokenStore):
 
     kind = "file"
 
-    def describe(self, path: Path) -> str:
-        return str(path)
-
     def load(self, path: Path) -> AuthRecord:
         """The parsed file, from memory unless its inode, mtime or size changed (one `stat`)."""
         state = _state_for(path)

@@ -78,6 +78,9 @@ TOKEN_STORE_LOCK_TTL_SECONDS: Final = 15.0
 #: Seconds to connect to Redis, and to wait for one answer, before calling it unreachable.
 TOKEN_STORE_CONNECT_TIMEOUT_SECONDS: Final = 3.0
 TOKEN_STORE_SOCKET_TIMEOUT_SECONDS: Final = 5.0
+#: After Redis failed to answer, requests that would read it fail (or keep the token in memory) at once
+#: for this long instead of each waiting for a connection timeout; refreshes still try.
+TOKEN_STORE_RETRY_SECONDS: Final = 2.0
 #: Shortest `CODEX_TOKEN_STORE_KEY` accepted (characters of a random secret).
 TOKEN_STORE_KEY_MIN_LENGTH: Final = 32
 #: A token this close to `exp` no longer counts as usable while a refresh keeps failing.

@@ -196,6 +196,8 @@ class RedisTokenStore(TokenStore):
         self._files = FileTokenStore()
         self._lock = threading.Lock()
         self._held: dict[Path, _Held] = {}
+        #: After Redis failed to answer: until when requests do not wait for it again, and why.
+        self._down: tuple[float, CodexTokenStoreUnavailableError] | None = None
 
     def __repr__(self) -> str:
         return f"<RedisTokenStore {self.where}>"
@@ -215,19 +217,28 @@ class RedisTokenStore(TokenStore):
         client = _litellm_client() if spec.lower() == LITELLM else _url_client(spec, where)
         return cls(client, where, cipher)
 
-    def describe(self, path: Path) -> str:
-        return f"the Redis token store {self.where}"
-
     # -- reading -------------------------------------------------------------------------------
 
     def load(self, path: Path) -> AuthRecord:
         """The tokens in use, from memory while `auth.json` is unchanged: no Redis call per request."""
         stamp = file_stamp(path)
         with self._lock:
-            held = self._held.get(path)
+            held, down = self._held.get(path), self._down
         if held is not None and held.stamp == stamp:
             return held.record
-        return self.reload(path)
+        # auth.json changed, or nothing is held yet: compare with Redis. While Redis does not answer,
+        # the tokens held stay in use (compared once it answers again), and requests do not each wait
+        # for a connection timeout (this may run on an event loop).
+        if down is not None and time.monotonic() < down[0]:
+            if held is not None:
+                return held.record
+            raise CodexTokenStoreUnavailableError(down[1].message, path=down[1].path)
+        try:
+            return self.reload(path)
+        except CodexTokenStoreUnavailableError:
+            if held is None:
+                raise
+            return held.record
 
     def reload(self, path: Path) -> AuthRecord:
         """Compare `auth.json` (and what this process holds) with Redis; the newest login wins everywhere."""
@@ -272,6 +283,7 @@ class RedisTokenStore(TokenStore):
             fields = self._client.hgetall(keys.tokens)
         except redis.RedisError as exc:
             raise self._unreachable(exc, path) from None
+        self._down = None
         if not fields or b"blob" not in fields:
             return None
         if fields.get(b"kid", b"").decode() != self._cipher.key_id:
@@ -401,12 +413,15 @@ class RedisTokenStore(TokenStore):
             self._held[path] = _Held(stamp, record, version, unsaved)
 
     def _unreachable(self, exc: redis.RedisError, path: Path | None) -> CodexTokenStoreUnavailableError:
-        return CodexTokenStoreUnavailableError(
+        error = CodexTokenStoreUnavailableError(
             f"Cannot reach the token store {self.where} ({type(exc).__name__}: {redact(str(exc))}). The "
             "ChatGPT login is kept there (CODEX_TOKEN_STORE), so it is not refreshed without it: start Redis "
             "or point CODEX_TOKEN_STORE at a reachable one. A still-valid access token stays in use meanwhile.",
             path=path,
         )
+        with self._lock:
+            self._down = (time.monotonic() + C.TOKEN_STORE_RETRY_SECONDS, error)
+        return error
 
     def status(self, path: Path) -> StoreStatus:
         """Reachability and the stored login's age; needs `auth.json` only to know the account."""

@@ -59,10 +59,6 @@ class TokenStore(abc.ABC):
     kind: str
 
     @abc.abstractmethod
-    def describe(self, path: Path) -> str:
-        """Where the tokens of the login read from `path` live, for messages (no secret in it)."""
-
-    @abc.abstractmethod
     def load(self, path: Path) -> AuthRecord:
         """The tokens to use now; cheap, as every request asks."""
 
