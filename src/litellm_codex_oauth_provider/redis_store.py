@@ -283,7 +283,8 @@ class RedisTokenStore(TokenStore):
             fields = self._client.hgetall(keys.tokens)
         except redis.RedisError as exc:
             raise self._unreachable(exc, path) from None
-        self._down = None
+        with self._lock:
+            self._down = None
         if not fields or b"blob" not in fields:
             return None
         if fields.get(b"kid", b"").decode() != self._cipher.key_id:
