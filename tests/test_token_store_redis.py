@@ -309,6 +309,31 @@ def test_a_dead_lock_holder_frees_the_login_when_its_lock_expires(
     assert fake.refresh_requests == 1 and fake.reuse_errors == 0
 
 
+def test_a_slow_refresh_keeps_its_lock_alive(
+    fake: FakeCodexBackend, tmp_path: Path, store_env, monkeypatch
+) -> None:
+    """The token endpoint takes longer than the lock's expiry: the holder renews it, nobody else spends the token."""
+    import threading
+
+    monkeypatch.setattr(constants, "TOKEN_STORE_LOCK_TTL_SECONDS", 0.6)
+    fake.write_login(tmp_path / "a", seconds_left=-5)
+    homes = [tmp_path / "a", host(tmp_path, "b", tmp_path / "a"), host(tmp_path, "c", tmp_path / "a")]
+    managers = [CodexTokenManager(codex_home=str(h), policy=FAST) for h in homes]
+    for manager in managers:
+        manager.store.load(manager.path)  # all three hold the same expired login
+    fake.token_delay = 2.0
+    tokens: list[str] = []
+    threads = [
+        threading.Thread(target=lambda m=m: tokens.append(m.get_credentials().access_token)) for m in managers
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert fake.refresh_requests == 1 and fake.reuse_errors == 0
+    assert len(tokens) == 3 and len(set(tokens)) == 1
+
+
 # --------------------------------------------------------------------------- a fleet of hosts
 
 
