@@ -63,7 +63,7 @@ class CodexAuthFileNotWritableError(CodexAuthRefreshError):
 
 
 class CodexTokenStoreError(CodexAuthError):
-    """The token store (`CODEX_TOKEN_STORE`) is misconfigured, unreachable or holds what cannot be used.
+    """The token store (`CODEX_TOKEN_STORE`) is misconfigured, or holds a login that cannot be used.
 
     Never answered by falling back to another store: a process that quietly used its own copy
     of the login could spend a refresh token the rest of the fleet still holds.
