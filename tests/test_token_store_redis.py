@@ -192,6 +192,19 @@ def test_a_password_in_the_url_never_reaches_a_message(home: Path, monkeypatch) 
     assert "s3cret-pass" not in caught.value.message and "127.0.0.1:9" in caught.value.message
 
 
+def test_a_redis_with_a_password(fake: FakeCodexBackend, home: Path, tmp_path: Path, monkeypatch) -> None:
+    fake.write_login(home)
+    monkeypatch.setenv("CODEX_TOKEN_STORE_KEY", KEY)
+    with RedisServer(tmp_path / "locked-redis", password="right-pass-123") as server:
+        monkeypatch.setenv("CODEX_TOKEN_STORE", server.url.replace("right-pass-123", "wrong-pass-456"))
+        with pytest.raises(CodexTokenStoreUnavailableError, match="fix CODEX_TOKEN_STORE") as caught:
+            CodexTokenManager().get_credentials()
+        assert "wrong-pass-456" not in caught.value.message
+        monkeypatch.setenv("CODEX_TOKEN_STORE", server.url)
+        CodexTokenManager().get_credentials()
+        assert server.client().hget(TOKENS_KEY, "v") == b"1"
+
+
 def test_an_unknown_store_is_a_clear_error(home: Path, monkeypatch) -> None:
     write_auth_json(home, make_auth_json())
     monkeypatch.setenv("CODEX_TOKEN_STORE", "memcached://x")
@@ -246,7 +259,7 @@ def test_redis_down_at_start_is_a_clear_error_through_litellm(
         litellm.completion(model="codex/gpt-5.5", messages=MESSAGES)
     message = str(caught.value)
     assert "Cannot reach the token store" in message and store_env.url in message
-    assert "start Redis" in message
+    assert "start Redis" in message and "fix CODEX_TOKEN_STORE" in message
     assert fake.responses_count == 0 and fake.refresh_requests == 0
 
 

@@ -416,8 +416,8 @@ class RedisTokenStore(TokenStore):
     def _unreachable(self, exc: redis.RedisError, path: Path | None) -> CodexTokenStoreUnavailableError:
         error = CodexTokenStoreUnavailableError(
             f"Cannot reach the token store {self.where} ({type(exc).__name__}: {redact(str(exc))}). The "
-            "ChatGPT login is kept there (CODEX_TOKEN_STORE), so it is not refreshed without it: start Redis "
-            "or point CODEX_TOKEN_STORE at a reachable one. A still-valid access token stays in use meanwhile.",
+            "ChatGPT login is kept there (CODEX_TOKEN_STORE), so it is not refreshed without it: start Redis, "
+            "or fix CODEX_TOKEN_STORE (host, port, password). A still-valid access token stays in use meanwhile.",
             path=path,
         )
         with self._lock:

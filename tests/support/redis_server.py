@@ -26,7 +26,7 @@ def free_port() -> int:
 class RedisServer:
     """`redis-server --port N --save '' --appendonly no`, nothing kept on disk; `stop()` / `start()` again."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, password: str | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
@@ -34,11 +34,13 @@ class RedisServer:
         self.folder = Path(folder or tempfile.mkdtemp(prefix="redis-"))
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.password = password
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
@@ -56,6 +58,8 @@ class RedisServer:
             "no",
         ]
         args += ["--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")]
+        if self.password:
+            args += ["--requirepass", self.password]
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while True:
