@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir '.[proxy]' && mkdir -p /codex /cache
+RUN pip install --no-cache-dir '.[proxy,redis]' && mkdir -p /codex /cache
 COPY litellm_config.yaml ./
 
 EXPOSE 4000

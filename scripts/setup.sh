@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
+# --- apt: redis-server for the Redis token store tests (tests/test_token_store_redis.py) -----------
+# Idempotent: does nothing when redis-server is on PATH already; uses sudo when not root.
+if ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "setup.sh: install redis-server (the Redis token store tests start one)" >&2
+  fi
+fi
+# --- end apt ---------------------------------------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then
   "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
   "$PY" -m venv .venv

@@ -62,6 +62,7 @@ from .exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
+from .token_store import Save, StoreStatus, TokenStore, open_store
 
 try:
     import fcntl
@@ -867,6 +868,69 @@ def _answer(response: httpx.Response, path: Path) -> dict[str, Any]:
     return data
 
 
+# --------------------------------------------------------------------------- the file store
+
+
+class FileTokenStore(TokenStore):
+    """`auth.json` itself, refreshed under the Codex CLI's `auth.lock`: the default, right on one host."""
+
+    kind = "file"
+
+    def load(self, path: Path) -> AuthRecord:
+        """The parsed file, from memory unless its inode, mtime or size changed (one `stat`)."""
+        state = _state_for(path)
+        stamp = file_stamp(path)
+        record = state.cached(stamp)
+        return record if record is not None else state.adopt(read_auth_file(path), stamp)
+
+    def reload(self, path: Path) -> AuthRecord:
+        state = _state_for(path)
+        stamp = file_stamp(path)
+        return state.adopt(read_auth_file(path), stamp)
+
+    def locked(self, current: AuthRecord, timeout: float) -> contextlib.AbstractContextManager[None]:
+        return auth_lock(current.path, timeout)
+
+    @contextlib.contextmanager
+    def saving(self, current: AuthRecord) -> Iterator[Save]:
+        with _PendingWrite(real_login_path(current.path)) as pending:
+            yield functools.partial(self._save, _state_for(current.path), pending, current)
+
+    def status(self, path: Path) -> StoreStatus:
+        return StoreStatus(kind=self.kind, where=str(path))
+
+    def write_back(self, record: AuthRecord) -> bool:
+        """Write tokens another store holds into `auth.json` when it can be written; False when not."""
+        path = record.path
+        try:
+            with _PendingWrite(real_login_path(path)) as pending, _write_lock(pending.target):
+                pending.commit(record.raw)
+        except (CodexAuthFileNotWritableError, OSError) as exc:
+            logger.debug("codex auth: %s stays as it is (%s)", path, getattr(exc, "strerror", None) or exc)
+            return False
+        _state_for(path).saved(record, file_stamp(path))
+        return True
+
+    @staticmethod
+    def _save(state: _LoginState, pending: _PendingWrite, current: AuthRecord, record: AuthRecord) -> None:
+        """Write back; when that fails, keep the new tokens in memory and say who is logged out."""
+        path = record.path
+        try:
+            with _write_lock(pending.target):
+                pending.commit(record.raw)
+            state.saved(record, file_stamp(path))
+        except OSError as exc:
+            state.keep_unsaved(current, record)
+            logger.error(
+                "codex auth: refreshed the ChatGPT login but could not save it to %s (%s). The refresh "
+                "token stored there is now spent: the Codex CLI and every other program using that file "
+                "will be signed out and need `codex login`. This process keeps working with the new tokens "
+                "in memory until it exits.",
+                path,
+                exc.strerror or type(exc).__name__,
+            )
+
+
 # --------------------------------------------------------------------------- the manager
 
 
@@ -892,8 +956,9 @@ def _land(flights: dict[str, asyncio.Task[AuthRecord]], key: str, task: asyncio.
 class CodexTokenManager:
     """Hands out the current credentials of one login and refreshes it, never twice at once.
 
-    The file is re-read only when its inode, mtime or size changed; a request that finds the
-    token fresh costs one `stat`.
+    Where the tokens live is the token store's business (`token_store`: a deployment's setting,
+    else `CODEX_TOKEN_STORE`, else `auth.json`); a request that finds the token fresh costs the
+    store's `load`, one `stat` for both stores.
     """
 
     def __init__(
@@ -902,9 +967,11 @@ class CodexTokenManager:
         *,
         codex_home: str | None = None,
         policy: RefreshPolicy | None = None,
+        token_store: str | None = None,
     ) -> None:
         self._explicit_file = auth_file
         self._explicit_home = codex_home
+        self._store_setting = token_store
         self.policy = policy or RefreshPolicy()
         self._state: _LoginState | None = None
         self._flights_lock = threading.Lock()
@@ -918,6 +985,11 @@ class CodexTokenManager:
     @property
     def path(self) -> Path:
         return settings.auth_file(self._explicit_file, self._explicit_home)
+
+    @property
+    def store(self) -> TokenStore:
+        """The token store in use (read per call, like every setting); shared by the process."""
+        return open_store(self._store_setting)
 
     def _login_state(self, path: Path) -> _LoginState:
         state = self._state
@@ -936,16 +1008,11 @@ class CodexTokenManager:
         return await asyncio.to_thread(self.load)
 
     def _load(self, path: Path) -> AuthRecord:
-        state = self._login_state(path)
-        stamp = file_stamp(path)
-        record = state.cached(stamp)
-        return record if record is not None else state.adopt(read_auth_file(path), stamp)
+        return self.store.load(path)
 
     def _reload(self, path: Path) -> AuthRecord:
-        """Read the file whatever the cache says (under `auth.lock`, where it must be current)."""
-        state = self._login_state(path)
-        stamp = file_stamp(path)
-        return state.adopt(read_auth_file(path), stamp)
+        """The store's current tokens whatever is cached (under its lock, where they must be current)."""
+        return self.store.reload(path)
 
     # -- the public interface ------------------------------------------------------------------
 
@@ -1048,7 +1115,7 @@ class CodexTokenManager:
         return await asyncio.shield(task)
 
     def _refresh_blocking(self, stale: AuthRecord, forced: bool) -> AuthRecord:
-        """Refresh `stale` unless someone did already: threads queue here, processes on `auth.lock`."""
+        """Refresh `stale` unless someone did already: threads queue here, processes on the store's lock."""
         path = stale.path
         state = self._login_state(path)
         waiting_since = time.monotonic()
@@ -1060,18 +1127,19 @@ class CodexTokenManager:
             if shared is not None and shared.at >= waiting_since:
                 raise shared.again()  # the refresh we queued behind failed; do not repeat it
             try:
-                with auth_lock(path, self.policy.lock_timeout):
+                store = self.store
+                with store.locked(current, self.policy.lock_timeout):
                     current = self._reload(path)
                     if _superseded(current, stale, forced):
                         logger.debug("codex auth: another program refreshed %s; using its tokens", path)
                         return current
-                    return self._rotate(state, current, forced)
+                    return self._rotate(store, current, forced)
             except CodexAuthRefreshError as exc:
                 state.note_failure(current.refresh_token, exc)
                 raise
 
-    def _rotate(self, state: _LoginState, current: AuthRecord, forced: bool) -> AuthRecord:
-        """Spend the refresh token and write the new tokens back; called under `auth.lock`."""
+    def _rotate(self, store: TokenStore, current: AuthRecord, forced: bool) -> AuthRecord:
+        """Spend the refresh token and save the new tokens in the store; called under its lock."""
         path = current.path
         if current.refresh_token is None:
             raise CodexAuthRefreshError(
@@ -1079,7 +1147,7 @@ class CodexTokenManager:
                 path=path,
             )
         reason = C.REFRESH_REASON_UNAUTHORIZED if forced else C.REFRESH_REASON_PROACTIVE
-        with _PendingWrite(real_login_path(path)) as pending:
+        with store.saving(current) as save:
             answer = request_tokens(current.refresh_token, reason, path, self.policy)
             try:
                 record = parse_auth_data(merge_tokens(current.raw, answer), path)
@@ -1089,7 +1157,7 @@ class CodexTokenManager:
                     f"not a JWT; the old refresh token is spent. {LOGIN_HINT}",
                     path=path,
                 ) from None
-            self._save(state, pending, current, record)
+            save(record)
         expires_at = record.credentials.expires_at
         logger.info(
             "codex auth: refreshed %s (%s); the new access token expires in %s s",
@@ -1098,25 +1166,6 @@ class CodexTokenManager:
             f"{expires_at - time.time():.0f}" if expires_at is not None else "?",
         )
         return record
-
-    @staticmethod
-    def _save(state: _LoginState, pending: _PendingWrite, current: AuthRecord, record: AuthRecord) -> None:
-        """Write back; when that fails, keep the new tokens in memory and say who is logged out."""
-        path = record.path
-        try:
-            with _write_lock(pending.target):
-                pending.commit(record.raw)
-            state.saved(record, file_stamp(path))
-        except OSError as exc:
-            state.keep_unsaved(current, record)
-            logger.error(
-                "codex auth: refreshed the ChatGPT login but could not save it to %s (%s). The refresh "
-                "token stored there is now spent: the Codex CLI and every other program using that file "
-                "will be signed out and need `codex login`. This process keeps working with the new tokens "
-                "in memory until it exits.",
-                path,
-                exc.strerror or type(exc).__name__,
-            )
 
 
 def _apply(request: httpx.Request, credentials: Credentials) -> None:

@@ -42,13 +42,15 @@ from .auth import (
     login_file_problems,
     parse_auth_data,
     parse_rfc3339,
+    read_auth_file,
     read_login_bytes,
 )
 from .bounded import LimitExceeded, budget, buffered, read_capped
 from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
 from .constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
-from .exceptions import CodexAuthError
+from .exceptions import CodexAuthError, CodexTokenStoreError, CodexTokenStoreUnavailableError
 from .log import RedactingFilter
+from .token_store import FILE, StoreStatus, redact, store_spec
 
 PACKAGE = "litellm-codex-oauth-provider"
 PROFILE_CLAIM = "https://api.openai.com/profile"
@@ -142,6 +144,45 @@ def _claims(token: Any) -> dict[str, Any]:
         return {}
 
 
+def _store_status(manager: CodexTokenManager) -> StoreStatus:
+    """The token store's status; a store that cannot even be opened reports why."""
+    try:
+        return manager.store.status(manager.path)
+    except CodexAuthError as exc:
+        return StoreStatus(kind=store_spec().lower(), where=redact(store_spec()), detail=exc.message)
+
+
+def _store_json(status: StoreStatus) -> dict[str, Any]:
+    age = time.time() - status.issued_at if status.issued_at is not None else None
+    return {
+        "kind": status.kind,
+        "where": status.where,
+        "reachable": status.reachable,
+        "detail": status.detail,
+        "version": status.version,
+        "token_issued_at": _iso(status.issued_at),
+        "token_age_seconds": round(age) if age is not None else None,
+        "saved_at": _iso(status.saved_at),
+    }
+
+
+def _store_text(status: StoreStatus) -> Text:
+    if status.kind == FILE:
+        return Text("auth.json (CODEX_TOKEN_STORE unset or file)")
+    if status.reachable is False:
+        return Text(f"{status.where}: UNREACHABLE ({status.detail})", style="red")
+    if status.reachable is None:
+        return Text(f"{status.where}: {status.detail}", style="red")
+    text = f"{status.where}: reachable"
+    if status.issued_at is not None:
+        text += f", token issued {_relative(status.issued_at)}"
+    if status.saved_at is not None:
+        text += f", saved {_relative(status.saved_at)} (version {status.version})"
+    if status.detail:
+        text += f"; {status.detail}"
+    return Text(text, style="yellow" if status.detail and status.issued_at is not None else "")
+
+
 @dataclass
 class LoginFacts:
     """What `status` shows of a login: never a token."""
@@ -156,6 +197,7 @@ class LoginFacts:
     expires_at: float | None = None
     last_refresh: float | None = None
     error: str | None = None
+    store: StoreStatus | None = None
 
     @classmethod
     def read(cls, manager: CodexTokenManager) -> LoginFacts:
@@ -163,8 +205,12 @@ class LoginFacts:
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
             facts.file_problems = login_file_problems(facts.auth_file)
+        facts.store = _store_status(manager)
         try:
-            record = manager.load()
+            try:
+                record = manager.load()
+            except (CodexTokenStoreError, CodexTokenStoreUnavailableError):
+                record = read_auth_file(manager.path)  # the store's row says what is wrong with it
         except CodexAuthError as exc:
             facts.error = exc.message
             return facts
@@ -189,6 +235,7 @@ class LoginFacts:
             "file_mode": _mode_text(self.file_mode) if self.file_mode is not None else None,
             "file_mode_safe": not self.file_problems if self.file_mode is not None else None,
             "file_problems": [problem.detail for problem in self.file_problems],
+            "token_store": _store_json(self.store) if self.store is not None else None,
         }
         if self.error is not None:
             return {**data, "error": self.error}
@@ -282,6 +329,8 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
             if facts.file_problems
             else Text(f"{mode} (safe: only you can read it)"),
         )
+    if facts.store is not None:
+        grid.add_row("token store", _store_text(facts.store))
     if facts.error is not None:
         grid.add_row("login", Text(facts.error, style="red"))
         console.print(grid)
@@ -494,6 +543,7 @@ class _Doctor:
         self._json(path)
         self._tokens(path)
         self._jwt(path)
+        self._store()
         self._token()
         self._backend()
         self._litellm()
@@ -597,6 +647,29 @@ class _Doctor:
             f"account {self.record.credentials.account_id}"
             + (f", expiry {_iso(expiry)}" if expiry is not None else ", no expiry claim"),
         )
+
+    def _store(self) -> None:
+        """Only with CODEX_TOKEN_STORE set: the store answers, and its login (not the file's) is checked next."""
+        status = _store_status(self.manager)
+        if status.kind == FILE:
+            return
+        fix = (
+            "Start Redis or point CODEX_TOKEN_STORE at a reachable one; set CODEX_TOKEN_STORE_KEY to the "
+            "fleet's key (docs/authentication.md)."
+        )
+        if not status.reachable:
+            self.add("token store", FAIL, f"{status.where}: {status.detail}", fix)
+            return
+        try:
+            record = self.manager.load()  # the store's tokens (seeded from auth.json when it has none)
+        except CodexAuthError as exc:
+            self.add("token store", FAIL, f"{status.where}: {exc.message}", fix)
+            return
+        if self.record is not None:
+            self.record = record  # the login requests use is the store's: check that one next
+        status = _store_status(self.manager)
+        age = f", token issued {_relative(status.issued_at)}" if status.issued_at is not None else ""
+        self.add("token store", PASS, f"{status.where}: reachable{age}")
 
     def _token(self) -> None:
         record = self.record

@@ -73,6 +73,21 @@ REFRESH_TIMEOUT_SECONDS: Final = 20.0
 AUTH_LOCK_TIMEOUT_SECONDS: Final = 90.0
 AUTH_LOCK_FILE: Final = "auth.lock"
 AUTH_WRITE_LOCK_FILE: Final = "auth.json.lock"
+
+# -- the token store (docs/authentication.md, "Many hosts: the Redis token store") ------------------
+ENV_TOKEN_STORE: Final = "CODEX_TOKEN_STORE"
+ENV_TOKEN_STORE_KEY: Final = "CODEX_TOKEN_STORE_KEY"
+#: A Redis refresh lock lives this long unless its holder renews it (every third of it while alive),
+#: so a holder that died frees the login within this time.
+TOKEN_STORE_LOCK_TTL_SECONDS: Final = 15.0
+#: Seconds to connect to Redis, and to wait for one answer, before calling it unreachable.
+TOKEN_STORE_CONNECT_TIMEOUT_SECONDS: Final = 3.0
+TOKEN_STORE_SOCKET_TIMEOUT_SECONDS: Final = 5.0
+#: After Redis failed to answer, requests that would read it fail (or keep the token in memory) at once
+#: for this long instead of each waiting for a connection timeout; refreshes still try.
+TOKEN_STORE_RETRY_SECONDS: Final = 2.0
+#: Shortest `CODEX_TOKEN_STORE_KEY` accepted (characters of a random secret).
+TOKEN_STORE_KEY_MIN_LENGTH: Final = 32
 #: A token this close to `exp` no longer counts as usable while a refresh keeps failing.
 EXPIRY_SKEW_SECONDS: Final = 1.0
 

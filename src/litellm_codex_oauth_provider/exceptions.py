@@ -64,3 +64,15 @@ class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
 
 class CodexAuthFileNotWritableError(CodexAuthRefreshError):
     """The login needs refreshing but its folder cannot be written, so the refresh token was not spent."""
+
+
+class CodexTokenStoreError(CodexAuthError):
+    """The token store (`CODEX_TOKEN_STORE`) is misconfigured, or holds a login that cannot be used.
+
+    Never answered by falling back to another store: a process that quietly used its own copy
+    of the login could spend a refresh token the rest of the fleet still holds.
+    """
+
+
+class CodexTokenStoreUnavailableError(CodexAuthRefreshUnavailableError):
+    """The token store could not be reached for a refresh; a still-valid access token stays in use."""

@@ -107,24 +107,27 @@ class CodexAuthProvider(CustomLLM):
         self._codex_home = codex_home
         self._lock = threading.Lock()
         #: Least recently used first; bounded so that many distinct logins cannot grow memory.
-        self._pools: OrderedDict[tuple[str | None, str | None], ClientPool] = OrderedDict()
+        self._pools: OrderedDict[tuple[str | None, str | None, str | None], ClientPool] = OrderedDict()
         self.catalogs = CatalogStore(on_catalog=register_catalog)
         self._register_known_models()
         self._codex_instructions_models: set[str] = set()
 
     # -- resolution --------------------------------------------------------------------------------
 
-    def pool_for(self, auth_file: str | None = None, codex_home: str | None = None) -> ClientPool:
-        """One token manager and client pool per login, shared by every call that uses it.
+    def pool_for(
+        self, auth_file: str | None = None, codex_home: str | None = None, token_store: str | None = None
+    ) -> ClientPool:
+        """One token manager and client pool per login (and token store), shared by every call that uses it.
 
         At most `MAX_LOGIN_POOLS` are kept; the least recently used one is dropped (its open
         calls finish on their own clients, which the garbage collector closes afterwards).
         """
-        key = (auth_file or self._auth_file, codex_home or self._codex_home)
+        key = (auth_file or self._auth_file, codex_home or self._codex_home, token_store)
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                pool = self._pools[key] = ClientPool(CodexTokenManager(key[0], codex_home=key[1]))
+                manager = CodexTokenManager(key[0], codex_home=key[1], token_store=key[2])
+                pool = self._pools[key] = ClientPool(manager)
                 while len(self._pools) > MAX_LOGIN_POOLS:
                     self._pools.popitem(last=False)
             else:
@@ -157,7 +160,7 @@ class CodexAuthProvider(CustomLLM):
             optional_params=params,
             litellm_params=litellm_params or {},
             timeout=_timeout(timeout),
-            pool=self.pool_for(login.codex_auth_file, login.codex_home),
+            pool=self.pool_for(login.codex_auth_file, login.codex_home, login.codex_token_store),
             n=n,
             deadline=_deadline(timeout),
         )

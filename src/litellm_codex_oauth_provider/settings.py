@@ -117,3 +117,18 @@ def instructions_url() -> str | None:
     A value with `{file}` is a template; otherwise the prompt file name is appended to it.
     """
     return _env(C.ENV_INSTRUCTIONS_URL)
+
+
+def token_store() -> str | None:
+    """`CODEX_TOKEN_STORE`: `file` (default), a `redis://` / `rediss://` URL, or `litellm`."""
+    return _env(C.ENV_TOKEN_STORE)
+
+
+def token_store_key() -> str | None:
+    """`CODEX_TOKEN_STORE_KEY`: the secret the Redis store encrypts tokens with."""
+    return _env(C.ENV_TOKEN_STORE_KEY)
+
+
+def litellm_redis_env() -> dict[str, str]:
+    """LiteLLM's `REDIS_*` variables (REDIS_URL, REDIS_HOST, ...), which `CODEX_TOKEN_STORE=litellm` follows."""
+    return {k: v for k, v in os.environ.items() if k.startswith("REDIS_")}
