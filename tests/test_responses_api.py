@@ -106,7 +106,7 @@ def test_model_effort_and_tier_rules_of_the_catalog_apply(stack):
     fake = stack
     litellm.responses(model="codex/gpt-5.5-high", input="hi")
     assert fake.last_request.body["model"] == "gpt-5.5"
-    assert fake.last_request.body["reasoning"] == {"effort": "high", "summary": "auto"}
+    assert fake.last_request.body["reasoning"] == {"effort": "high"}  # no summary the caller did not ask for
     litellm.responses(model="codex/gpt-5.5", input="hi", reasoning={"effort": "low", "summary": "concise"})
     assert fake.last_request.body["reasoning"] == {"effort": "low", "summary": "concise"}
     assert fake.last_request.body["input"] == [

@@ -156,7 +156,7 @@ def build_responses_body(
         info,
         requested=params.get("reasoning"),
         suffix=spec.effort,
-        summary=settings.reasoning_summary(),
+        summary=None,  # a Responses caller asks for summaries itself (`reasoning.summary`)
     )
     caller_text = dict(params["text"]) if isinstance(params.get("text"), Mapping) else {}
     verbosity, verbosity_dropped = resolve_verbosity(info, caller_text.pop("verbosity", None))
