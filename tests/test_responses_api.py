@@ -264,3 +264,24 @@ def test_sync_and_async_send_the_same_body(stack):
         )
     )
     assert fake.last_request.body == sync_body
+
+
+@pytest.mark.usefixtures("provider")
+@pytest.mark.parametrize("sync", [True, False])
+def test_a_refused_login_is_refreshed_by_the_next_call(fake, home, sync):
+    def call():
+        if sync:
+            return litellm.responses(model="codex/gpt-5.5", input="hi")
+        return asyncio.run(litellm.aresponses(model="codex/gpt-5.5", input="hi"))
+
+    old = fake.write_login(home)
+    call()  # the catalog is cached from here on
+    fake.expected_access_token = lambda token: token != old["tokens"]["access_token"]
+    with pytest.raises(litellm.AuthenticationError, match="the next request refreshes it first"):
+        call()
+    assert fake.refresh_requests == 0
+    response = call()
+    assert response.output_text == "Hello from fake Codex"
+    assert fake.refresh_requests == 1
+    assert fake.last_request.bearer != old["tokens"]["access_token"]
+    assert old["tokens"]["access_token"] not in str(fake.last_request.headers.get("authorization"))

@@ -34,6 +34,7 @@ from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import LlmProviders
 
 from . import settings, usage_snapshot
+from .auth import CodexTokenManager, Credentials
 from .catalog import ModelInfo
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .errors import CodexStreamError, to_litellm_error
@@ -83,6 +84,9 @@ _NO_CONVERSATIONS = (
     "and their outputs) followed by the new input."
 )
 _TERMINAL = ("response.completed", "response.incomplete")
+#: Credentials the backend answered 401, per login: the next call of that login refreshes first.
+#: (LiteLLM sends the request, so the failing call cannot be retried here as the chat path does.)
+_REJECTED: weakref.WeakKeyDictionary[CodexTokenManager, Credentials] = weakref.WeakKeyDictionary()
 
 
 def refuse_stored_conversations(params: Mapping[str, Any], model: str) -> None:
@@ -253,6 +257,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
     def __init__(self, provider: CodexAuthProvider) -> None:
         super().__init__()
         self.provider = provider
+        self._login: tuple[CodexTokenManager, Credentials] | None = None  # this call's, for a 401
         self._streams: weakref.WeakKeyDictionary[Any, _StreamOutput] = weakref.WeakKeyDictionary()
 
     @property
@@ -306,7 +311,8 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         litellm_params: Any,
         fallback: str | None,
         headers: dict,
-        credentials: Any,
+        manager: CodexTokenManager,
+        credentials: Credentials,
     ) -> dict:
         wants = not caller_sent_instructions(params, input_items(raw_input))
         instructions = (
@@ -321,6 +327,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         )
         # The handler sends this very `headers` dict (LiteLLM 1.106 … 1.110): the login goes in here.
         headers.update(credentials.headers())
+        self._login = (manager, credentials)
         headers[HEADER_SESSION_ID] = cache_key
         return body
 
@@ -348,8 +355,12 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             if self._needs_fallback(params, input, spec, info)
             else None
         )
-        credentials = pool.token_manager.get_credentials()
-        return self._finish(spec, info, input, params, litellm_params, fallback, headers, credentials)
+        manager = pool.token_manager
+        rejected = _REJECTED.pop(manager, None)
+        credentials = manager.refresh_after_unauthorized(rejected) if rejected else manager.get_credentials()
+        return self._finish(
+            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
+        )
 
     async def async_transform_responses_api_request(
         self,
@@ -370,8 +381,16 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             if self._needs_fallback(params, input, spec, info)
             else None
         )
-        credentials = await pool.token_manager.aget_credentials()
-        return self._finish(spec, info, input, params, litellm_params, fallback, headers, credentials)
+        manager = pool.token_manager
+        rejected = _REJECTED.pop(manager, None)
+        credentials = (
+            await manager.arefresh_after_unauthorized(rejected)
+            if rejected
+            else await manager.aget_credentials()
+        )
+        return self._finish(
+            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
+        )
 
     # -- the answer --------------------------------------------------------------------------------
 
@@ -421,6 +440,9 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
 
     def get_error_class(self, error_message: str, status_code: int, headers: Any) -> Any:
         """The backend's HTTP errors with the chat path's messages (a spent plan, a refused login …)."""
+        if status_code == 401 and self._login is not None:
+            manager, credentials = self._login
+            _REJECTED[manager] = credentials
         try:
             body: Any = json.loads(error_message)
         except (TypeError, ValueError):
@@ -431,8 +453,23 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             request=httpx.Request("POST", settings.api_base() + RESPONSES_PATH),
         )
         message = error_message if isinstance(error_message, str) else str(error_message)
-        exc = openai.APIStatusError(message, response=response, body=body)
-        return to_litellm_error(exc, PROVIDER_NAME)
+        error = to_litellm_error(openai.APIStatusError(message, response=response, body=body), PROVIDER_NAME)
+        if status_code == 401:
+            return litellm.AuthenticationError(
+                f"The Codex backend refused the login ({_detail(body, message)}); the next request "
+                "refreshes it first. If that one fails too, run `codex login` to sign in again.",
+                llm_provider=PROVIDER_NAME,
+                model=PROVIDER_NAME,
+                response=response,
+            )
+        return error
+
+
+def _detail(body: Any, fallback: str) -> str:
+    error = body.get("error", body) if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping):
+        return str(error.get("message") or error.get("detail") or error.get("code") or fallback)
+    return fallback
 
 
 def _param(litellm_params: Any, name: str) -> Any:
