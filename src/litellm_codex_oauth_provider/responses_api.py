@@ -413,7 +413,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             "additional_headers": _provider_headers(raw_response.headers),
             "headers": dict(raw_response.headers),
         }
-        response._hidden_params = hidden  # type: ignore[attr-defined]
+        response.hidden_params = hidden
         return response
 
     def transform_streaming_response(self, model: str, parsed_chunk: dict, logging_obj: Any) -> Any:
