@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import litellm_compat, log
+from . import litellm_compat, log, responses_compat
 from .client import AsyncCodexClient, CodexClient
 from .exceptions import (
     CodexAuthError,
@@ -26,6 +26,7 @@ from .exceptions import (
 from .provider import CodexAuthProvider, codex_auth_provider
 
 litellm_compat.install()
+responses_compat.install()
 log.configure()
 
 __all__ = [

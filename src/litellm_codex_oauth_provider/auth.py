@@ -80,6 +80,10 @@ class Credentials:
     account_id: str
     expires_at: float | None = None
 
+    def headers(self) -> dict[str, str]:
+        """The two headers every backend request carries."""
+        return {"Authorization": f"Bearer {self.access_token}", HEADER_ACCOUNT_ID: self.account_id}
+
 
 def decode_jwt_claims(token: str) -> dict[str, Any]:
     """Claims of a JWT without verifying it: we only read `exp` and the account claim."""
@@ -1169,8 +1173,7 @@ class CodexTokenManager:
 
 
 def _apply(request: httpx.Request, credentials: Credentials) -> None:
-    request.headers["Authorization"] = f"Bearer {credentials.access_token}"
-    request.headers[HEADER_ACCOUNT_ID] = credentials.account_id
+    request.headers.update(credentials.headers())
 
 
 class CodexAuth(httpx.Auth):

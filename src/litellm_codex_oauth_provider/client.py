@@ -4,6 +4,7 @@
 
     client = OpenAI()                                  # the Codex CLI login, ~/.codex/auth.json
     reply = client.chat.completions.create(model="gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    answer = client.responses.create(model="gpt-5.5", input="hi")   # the Responses API, natively
     for chunk in client.chat.completions.create(model="gpt-5.5", messages=..., stream=True): ...
     [m.id for m in client.models.list()]
 
@@ -13,6 +14,9 @@ its connection pools), and the result is converted to the openai package's own t
 `model_validate`: `ChatCompletion`, `ChatCompletionChunk`, `Model`, and its exception classes
 (`RateLimitError`, `AuthenticationError`, `BadRequestError`, `APITimeoutError`,
 `APIConnectionError`, `InternalServerError`, …). Model names may omit the `codex/` prefix.
+`responses.create` is `litellm.responses` / `aresponses`, which reach the backend as Responses
+requests (`responses_api.py`); the answer is openai's `Response` or its stream events, built the
+way the openai package builds them from a server's JSON.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from typing import Any, TypeVar
 import httpx
 import litellm
 import openai
+import pydantic
 from openai.pagination import AsyncPage, SyncPage
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response, ResponseStreamEvent
 
 from . import settings
 from .catalog import ModelCatalog, ModelInfo
@@ -42,6 +48,11 @@ from .model_map import strip_provider_prefix
 from .provider import CodexAuthProvider, codex_auth_provider
 
 __all__ = ["AsyncCodexClient", "AsyncCodexStream", "CodexClient", "CodexStream", "to_openai_error"]
+
+try:  # how the openai package turns a server's JSON into its types (loosely, as the API evolves)
+    from openai._models import construct_type_unchecked as _construct
+except ImportError:  # pragma: no cover - another openai layout: strict validation instead
+    _construct = None
 
 T = TypeVar("T")
 Timeout = float | httpx.Timeout | None
@@ -208,6 +219,26 @@ def to_chat_completion_chunk(chunk: Any) -> ChatCompletionChunk:
     return ChatCompletionChunk.model_validate(data)
 
 
+def _openai_object(data: Any, type_: Any) -> Any:
+    """`data` as the openai type, built as openai builds what a server sends: the backend omits
+    fields the openai models mark required (`usage.input_tokens_details.cache_write_tokens`)."""
+    if _construct is not None:
+        return _construct(value=data, type_=type_)
+    return pydantic.TypeAdapter(type_).validate_python(data)
+
+
+def to_response(response: Any) -> Response:
+    """LiteLLM's `ResponsesAPIResponse` as openai's `Response`."""
+    return _openai_object(response.model_dump(mode="json", warnings=False), Response)
+
+
+def to_response_event(event: Any) -> ResponseStreamEvent:
+    """One of LiteLLM's Responses stream events as openai's (`ResponseCompletedEvent`, …)."""
+    # LiteLLM keeps a part it could not type as a dict; dumping it is fine, pydantic just warns.
+    data = event.model_dump(mode="json", warnings=False) if hasattr(event, "model_dump") else dict(event)
+    return _openai_object(data, ResponseStreamEvent)
+
+
 def _empty_choice(choice: dict[str, Any]) -> bool:
     delta = choice.get("delta") or {}
     return choice.get("finish_reason") is None and not any(
@@ -246,22 +277,25 @@ def _not_found(model: str) -> openai.NotFoundError:
 # --------------------------------------------------------------------------- streams
 
 
-class CodexStream(Iterator[ChatCompletionChunk]):
-    """Iterates `ChatCompletionChunk`s, like `openai.Stream`; closing it stops the backend stream."""
+class CodexStream(Iterator[Any]):
+    """Iterates `ChatCompletionChunk`s (or Responses events), like `openai.Stream`; closing it stops the backend stream."""
 
-    def __init__(self, chunks: Iterable[Any]) -> None:
+    def __init__(
+        self, chunks: Iterable[Any], convert: Callable[[Any], Any] = to_chat_completion_chunk
+    ) -> None:
         self._chunks = chunks
+        self._convert = convert
         self._iterator = self._stream()
 
-    def _stream(self) -> Generator[ChatCompletionChunk, None, None]:
+    def _stream(self) -> Generator[Any, None, None]:
         with _openai_errors():
             for chunk in self._chunks:
-                yield to_chat_completion_chunk(chunk)
+                yield self._convert(chunk)
 
-    def __next__(self) -> ChatCompletionChunk:
+    def __next__(self) -> Any:
         return next(self._iterator)
 
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
+    def __iter__(self) -> Iterator[Any]:
         return self
 
     def close(self) -> None:
@@ -278,22 +312,23 @@ class CodexStream(Iterator[ChatCompletionChunk]):
         self.close()
 
 
-class AsyncCodexStream(AsyncIterator[ChatCompletionChunk]):
-    """`async for` over `ChatCompletionChunk`s, like `openai.AsyncStream`."""
+class AsyncCodexStream(AsyncIterator[Any]):
+    """`async for` over `ChatCompletionChunk`s (or Responses events), like `openai.AsyncStream`."""
 
-    def __init__(self, chunks: Any) -> None:
+    def __init__(self, chunks: Any, convert: Callable[[Any], Any] = to_chat_completion_chunk) -> None:
         self._chunks = chunks
+        self._convert = convert
         self._iterator = self._stream()
 
-    async def _stream(self) -> AsyncIterator[ChatCompletionChunk]:
+    async def _stream(self) -> AsyncIterator[Any]:
         with _openai_errors():
             async for chunk in self._chunks:
-                yield to_chat_completion_chunk(chunk)
+                yield self._convert(chunk)
 
-    async def __anext__(self) -> ChatCompletionChunk:
+    async def __anext__(self) -> Any:
         return await self._iterator.__anext__()
 
-    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
+    def __aiter__(self) -> AsyncIterator[Any]:
         return self
 
     async def close(self) -> None:
@@ -352,6 +387,7 @@ class _Base:
         self._provider = registered_provider()
         self.chat = _Chat(self._completions_class(self))
         self.models = self._models_class(self)
+        self.responses = self._responses_class(self)
 
     @property
     def _completions_class(self) -> type:  # the sync or async `chat.completions`
@@ -359,6 +395,10 @@ class _Base:
 
     @property
     def _models_class(self) -> type:
+        raise NotImplementedError
+
+    @property
+    def _responses_class(self) -> type:
         raise NotImplementedError
 
     def _options(self) -> dict[str, Any]:
@@ -380,10 +420,14 @@ class _Base:
         self, model: str, messages: Iterable[Any], stream: bool, params: dict[str, Any]
     ) -> dict[str, Any]:
         """`litellm.completion` arguments for one `chat.completions.create` call."""
+        return {**self._request_kwargs(model, stream, params), "messages": list(messages)}
+
+    def _request_kwargs(self, model: str, stream: bool, params: dict[str, Any]) -> dict[str, Any]:
+        """`litellm.completion` / `litellm.responses` arguments: the call's parameters and the login."""
         kwargs = {k: v for k, v in params.items() if not _is_omitted(v)}
         kwargs.pop("extra_query", None)  # nothing to put it on: the backend takes no query string
         timeout = kwargs.pop("timeout", None) or self.timeout
-        kwargs.update(model=codex_model(model), messages=list(messages), stream=bool(stream))
+        kwargs.update(model=codex_model(model), stream=bool(stream))
         if self.codex_home:
             kwargs["codex_home"] = self.codex_home
         if self.auth_file:
@@ -407,7 +451,7 @@ class _Base:
 
 
 class CodexClient(_Base):
-    """The openai `OpenAI` client's interface over the Codex provider: `chat.completions`, `models`.
+    """The openai `OpenAI` client's interface over the Codex provider: `chat.completions`, `responses`, `models`.
 
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
@@ -419,6 +463,10 @@ class CodexClient(_Base):
     @property
     def _models_class(self) -> type:
         return _Models
+
+    @property
+    def _responses_class(self) -> type:
+        return _Responses
 
     def _retrying(self, call: Callable[[], T]) -> T:
         retries = self._retries()
@@ -448,7 +496,7 @@ class CodexClient(_Base):
 
 
 class AsyncCodexClient(_Base):
-    """The openai `AsyncOpenAI` client's interface over the Codex provider: `chat.completions`, `models`.
+    """The openai `AsyncOpenAI` client's interface over the Codex provider: `chat.completions`, `responses`, `models`.
 
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
@@ -460,6 +508,10 @@ class AsyncCodexClient(_Base):
     @property
     def _models_class(self) -> type:
         return _AsyncModels
+
+    @property
+    def _responses_class(self) -> type:
+        return _AsyncResponses
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         retries = self._retries()
@@ -531,6 +583,42 @@ class _AsyncCompletions:
             return AsyncCodexStream(response)
         with _openai_errors():
             return to_chat_completion(response)
+
+
+class _Responses:
+    def __init__(self, client: CodexClient) -> None:
+        self._client = client
+
+    def create(self, *, model: str, stream: bool | None = False, **params: Any) -> Response | CodexStream:
+        """`client.responses.create(...)`: openai's `Response`, or with `stream=True` a `CodexStream` of its events.
+
+        The request reaches the backend as the Responses request it is (`responses_api.py`):
+        `input` items with reasoning `encrypted_content`, hosted tools such as `web_search`,
+        `include`, `text.format`. `previous_response_id` and `store=True` are refused (400):
+        the backend keeps no conversations, so send the whole `input` each turn.
+        """
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = self._client._retrying(lambda: litellm.responses(**kwargs))
+        if kwargs["stream"]:
+            return CodexStream(response, convert=to_response_event)
+        with _openai_errors():
+            return to_response(response)
+
+
+class _AsyncResponses:
+    def __init__(self, client: AsyncCodexClient) -> None:
+        self._client = client
+
+    async def create(
+        self, *, model: str, stream: bool | None = False, **params: Any
+    ) -> Response | AsyncCodexStream:
+        """`await client.responses.create(...)`: openai's `Response`, or an `AsyncCodexStream` of its events."""
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = await self._client._retrying(lambda: litellm.aresponses(**kwargs))
+        if kwargs["stream"]:
+            return AsyncCodexStream(response, convert=to_response_event)
+        with _openai_errors():
+            return to_response(response)
 
 
 class _Models:

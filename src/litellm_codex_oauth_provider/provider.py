@@ -177,10 +177,13 @@ class CodexAuthProvider(CustomLLM):
         call.spec, call.info = resolve_model(call.model, catalog, known=self.catalogs.bundled)
 
     def _fallback_due(self, call: _Call) -> bool:
+        return self.fallback_due(call.spec.slug, call.info)
+
+    def fallback_due(self, slug: str, info: ModelInfo | None) -> bool:
         """The Codex prompt file stands in where the catalog has no instructions for the model."""
-        if call.info is not None and call.info.instructions:
+        if info is not None and info.instructions:
             return False
-        return settings.codex_mode() or call.spec.slug in self._codex_instructions_models
+        return settings.codex_mode() or slug in self._codex_instructions_models
 
     def _request(self, call: _Call, fallback_instructions: str | None) -> CodexRequest:
         return build_request(
