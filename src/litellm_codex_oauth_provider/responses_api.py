@@ -37,7 +37,9 @@ from . import settings, usage_snapshot
 from .auth import CodexTokenManager, Credentials
 from .catalog import ModelInfo
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
+from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, to_litellm_error
+from .exceptions import CodexRequestRefusedError
 from .model_map import ModelSpec, resolve_model
 from .openai_client import ClientPool, codex_headers
 from .prompts import derive_instructions
@@ -278,7 +280,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         return {**(headers or {}), **codex_headers(), "Content-Type": "application/json"}
 
     def get_complete_url(self, api_base: str | None, litellm_params: dict) -> str:
-        return settings.api_base(api_base) + RESPONSES_PATH
+        return settings.api_base(_configured_login(litellm_params, api_base).api_base) + RESPONSES_PATH
 
     def should_fake_stream(
         self, model: str | None, stream: bool | None, custom_llm_provider: str | None = None
@@ -290,10 +292,11 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
 
     # -- the request -------------------------------------------------------------------------------
 
-    def _pool(self, litellm_params: Any) -> ClientPool:
-        return self.provider.pool_for(
-            _param(litellm_params, "codex_auth_file"), _param(litellm_params, "codex_home")
-        )
+    def _pool(self, litellm_params: Any) -> tuple[ClientPool, str]:
+        """The login's client pool and the backend URL, as the operator configured them."""
+        login = _configured_login(litellm_params, _param(litellm_params, "api_base"))
+        pool = self.provider.pool_for(login.codex_auth_file, login.codex_home, login.codex_token_store)
+        return pool, settings.api_base(login.api_base)
 
     def _params(self, params: Mapping[str, Any], litellm_params: Any) -> dict[str, Any]:
         merged = dict(params)
@@ -346,8 +349,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
     ) -> dict:
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
-        pool = self._pool(litellm_params)
-        base_url = settings.api_base(_param(litellm_params, "api_base"))
+        pool, base_url = self._pool(litellm_params)
         catalog = self.provider.catalogs.catalog(pool.sync_client(base_url))
         spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
         fallback = (
@@ -372,8 +374,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
     ) -> dict:
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
-        pool = self._pool(litellm_params)
-        base_url = settings.api_base(_param(litellm_params, "api_base"))
+        pool, base_url = self._pool(litellm_params)
         catalog = await self.provider.catalogs.acatalog(pool.async_client(base_url))
         spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
         fallback = (
@@ -470,6 +471,15 @@ def _detail(body: Any, fallback: str) -> str:
     if isinstance(error, Mapping):
         return str(error.get("message") or error.get("detail") or error.get("code") or fallback)
     return fallback
+
+
+def _configured_login(litellm_params: Any, api_base: str | None) -> LoginConfig:
+    """`deployment.resolve_login` for this path: a request may not choose the login or the backend."""
+    params = dict(_as_mapping(litellm_params))
+    try:
+        return resolve_login(params, params, api_base)
+    except CodexRequestRefusedError as exc:
+        raise to_litellm_error(exc, str(params.get("model") or PROVIDER_NAME)) from exc
 
 
 def _param(litellm_params: Any, name: str) -> Any:

@@ -207,3 +207,27 @@ def test_the_multi_account_example_still_routes_by_deployment(proxy):
     for _ in range(12):
         proxy["client"].chat.completions.create(model=MODEL, messages=ASK)
     assert set(accounts(proxy["fake"])) == {"acct-alice", "acct-bob"}
+
+
+def test_the_responses_path_serves_the_deployment_login_and_refuses_others(proxy, attacker):
+    """`/v1/responses` (the Codex CLI's route) follows the same rule as chat completions."""
+    fake, client = proxy["fake"], proxy["client"]
+    attacker.reset()
+    answer = client.responses.create(model="team-alice", input="hi")
+    assert answer.output_text and accounts(fake) == ["acct-alice"]
+    for field, value in (
+        ("codex_home", str(proxy["homes"]["acct-bob"])),
+        ("codex_auth_file", "/dev/zero"),
+        ("api_base", attacker.base_url),
+    ):
+        for stream in (False, True):
+            error = refused(
+                client.responses.create,
+                model="team-alice",
+                input="hi",
+                stream=stream,
+                extra_body={field: value},
+            )
+            assert field in str(error)
+    assert accounts(fake) == ["acct-alice"]
+    assert attacker.requests == []
