@@ -11,7 +11,6 @@ Tokens are never printed. Exit codes are listed in `codex-litellm --help`.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -24,26 +23,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import jwt
 import platformdirs
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__, settings, usage_snapshot
-from .auth import AuthRecord, CodexTokenManager, decode_jwt_claims, parse_auth_data, parse_rfc3339
-from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
 from .constants import JWT_AUTH_CLAIM, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
-from .exceptions import CodexAuthError
 from .log import RedactingFilter
+
+if TYPE_CHECKING:
+    from .auth import AuthRecord, CodexTokenManager
+    from .catalog import ModelCatalog, ModelInfo
+
+# The login, catalog and LiteLLM modules (openai, LiteLLM: seconds to import) are imported by the
+# commands that use them, so that `--help` and `--version` answer at once.
 
 PACKAGE = "litellm-codex-oauth-provider"
 PROFILE_CLAIM = "https://api.openai.com/profile"
-#: Used when the package metadata cannot be read (a source checkout without an install).
-LITELLM_REQUIREMENT = "litellm>=1.106.2,<1.107"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -125,10 +125,16 @@ def _mode_safe(mode: int) -> bool:
 
 
 def _manager() -> CodexTokenManager:
+    from .auth import CodexTokenManager
+
     return CodexTokenManager()
 
 
 def _claims(token: Any) -> dict[str, Any]:
+    import jwt
+
+    from .auth import decode_jwt_claims
+
     if not isinstance(token, str) or not token:
         return {}
     try:
@@ -152,6 +158,8 @@ class LoginFacts:
 
     @classmethod
     def read(cls, manager: CodexTokenManager) -> LoginFacts:
+        from .exceptions import CodexAuthError
+
         facts = cls(auth_file=manager.path)
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
@@ -164,6 +172,8 @@ class LoginFacts:
         return facts
 
     def fill(self, record: AuthRecord) -> None:
+        from .auth import parse_rfc3339
+
         tokens = record.raw.get("tokens") or {}
         access = _claims(record.credentials.access_token)
         identity = _claims(tokens.get("id_token"))
@@ -396,6 +406,9 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
     Fast tier (`codex/gpt-5.5-fast`). When the backend cannot be reached, the cached (else
     bundled) catalog is shown and the exit status is 4.
     """
+    from .catalog import AUTHORITATIVE_SOURCES
+    from .exceptions import CodexAuthError
+
     manager = _manager()
     try:
         manager.load()
@@ -480,7 +493,8 @@ class _Doctor:
         self._jwt(path)
         self._token()
         self._backend()
-        self._litellm()
+        self._versions()
+        self._refinements()
         return self.checks
 
     def _file(self, path: Path, login: str) -> None:
@@ -569,6 +583,9 @@ class _Doctor:
         )
 
     def _jwt(self, path: Path) -> None:
+        from .auth import parse_auth_data
+        from .exceptions import CodexAuthError
+
         if self.data is None:
             self.add("JWT", SKIP, "no access token")
             return
@@ -586,6 +603,8 @@ class _Doctor:
         )
 
     def _token(self) -> None:
+        from .exceptions import CodexAuthError
+
         record = self.record
         if record is None:
             self.add("token", SKIP, "no decodable access token")
@@ -634,6 +653,7 @@ class _Doctor:
         import httpx
 
         from .catalog import ModelCatalog as Catalog
+        from .exceptions import CodexAuthError
         from .openai_client import CodexOpenAIClient, user_agent
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
@@ -679,36 +699,32 @@ class _Doctor:
             return
         self.add("backend", PASS, f"{base}: catalog with {len(catalog)} models")
 
-    def _litellm(self) -> None:
-        from packaging.requirements import Requirement
-        from packaging.version import Version
+    def _versions(self) -> None:
+        from . import versions
 
-        requirement = _litellm_requirement()
+        for name in ("litellm", "openai"):
+            verdict = versions.assess(name, versions.installed_version(name))
+            self.add(versions.LABELS[name], PASS if verdict.supported else FAIL, verdict.detail, verdict.fix)
+
+    def _refinements(self) -> None:
+        """The LiteLLM adjustments (litellm_compat) this LiteLLM version takes; off ones are named."""
         try:
-            installed = importlib.metadata.version("litellm")
-        except importlib.metadata.PackageNotFoundError:
-            self.add("LiteLLM", FAIL, "not installed", f"pip install '{requirement}'")
+            from . import provider  # noqa: F401 - applies the adjustments, as any use of the provider does
+        except Exception as exc:  # LiteLLM missing or broken: the version check above says so
+            self.add("refinements", SKIP, f"the provider cannot be loaded: {type(exc).__name__}: {exc}")
             return
-        if requirement.specifier.contains(Version(installed), prereleases=True):
-            self.add("LiteLLM", PASS, f"{installed} (supported: {requirement.specifier})")
-        else:
-            self.add(
-                "LiteLLM",
-                FAIL,
-                f"{installed} is not a supported version ({requirement.specifier})",
-                f"pip install '{Requirement(f'litellm{requirement.specifier}')}'",
-            )
+        from .litellm_compat import refinements
 
-
-def _litellm_requirement() -> Any:
-    from packaging.requirements import Requirement
-
-    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        for line in importlib.metadata.requires(PACKAGE) or []:
-            requirement = Requirement(line)
-            if requirement.name == "litellm" and requirement.marker is None:
-                return requirement
-    return Requirement(LITELLM_REQUIREMENT)
+        off = [r for r in refinements() if not r.active]
+        if not off:
+            self.add("refinements", PASS, "all on: " + "; ".join(r.name for r in refinements()))
+            return
+        self.add(
+            "refinements",
+            FAIL,
+            "off on this LiteLLM: " + "; ".join(f"{r.name} ({r.detail})" for r in off),
+            "Everything else works; install a tested LiteLLM version (see the LiteLLM line) to have them.",
+        )
 
 
 @main.command(epilog=EXIT_CODES_HELP, short_help="Check login, backend and LiteLLM; exit 0 when all pass.")
@@ -719,7 +735,8 @@ def doctor(as_json: bool) -> None:
     Checks: the login file is present and readable, its mode is 0600, it is valid JSON, it
     holds the tokens, the access token decodes, it is valid or can be refreshed (an expired
     token is refreshed, as the next request would), the backend answers with its model
-    catalog, and the installed LiteLLM version is supported. A check that needs an earlier
+    catalog, the installed LiteLLM and openai are versions this package supports, and this
+    LiteLLM takes the package's refinements (litellm_compat). A check that needs an earlier
     one that failed is skipped. Exits 0 only when every check passes.
     """
     checks = _Doctor(_manager()).run()
@@ -868,6 +885,8 @@ def _announce(config: Path, host: str, port: int, workers: int, key_source: str)
     grid.add_row("api_key", Text(f"the proxy key, in {key_source}"))
     grid.add_row("config", Text(str(config)))
     warnings = []
+    from .exceptions import CodexAuthError
+
     try:
         manager = _manager()
         record = manager.load()

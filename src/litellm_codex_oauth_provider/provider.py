@@ -24,7 +24,7 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
-from . import settings, usage_snapshot
+from . import litellm_compat, settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
@@ -585,4 +585,5 @@ def _merge_choices(target: ModelResponse, results: list[ModelResponse]) -> Model
     return target
 
 
+litellm_compat.install()  # here, so that every way of importing the provider applies it
 codex_auth_provider = CodexAuthProvider()
