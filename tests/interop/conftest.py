@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-CODEX_CLI_VERSION = "0.169.0"
+CODEX_CLI_VERSION = "0.171.0"
 NPM_PACKAGE = f"@openai/codex@{CODEX_CLI_VERSION}"
 
 
