@@ -97,7 +97,7 @@ def test_the_first_call_fetches_with_the_login_and_client_version(store, client,
     assert request.headers["authorization"] == f"Bearer {tokens['access_token']}"
     assert request.headers["chatgpt-account-id"] == "acct-123"
     assert request.headers["originator"] == "codex_cli_rs"
-    assert request.query == {"client_version": "0.171.0"}
+    assert request.query == {"client_version": "0.169.0"}
     assert "if-none-match" not in request.headers
 
 

@@ -17,7 +17,7 @@ OAUTH_CLIENT_ID: Final = "app_EMoamEEZ73f0CkXaXp7hrann"
 JWT_AUTH_CLAIM: Final = "https://api.openai.com/auth"
 
 #: The Codex CLI version whose behaviour we mirror (catalog `client_version`, user agent).
-CODEX_CLIENT_VERSION: Final = "0.171.0"
+CODEX_CLIENT_VERSION: Final = "0.169.0"
 ORIGINATOR: Final = "codex_cli_rs"
 
 HEADER_ACCOUNT_ID: Final = "chatgpt-account-id"
