@@ -876,6 +876,8 @@ def serve(
 
 def _announce(config: Path, host: str, port: int, workers: int, key_source: str) -> None:
     """Where the proxy listens, how to call it, and which models it serves (never the key itself)."""
+    from .exceptions import CodexAuthError
+
     console = _console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -885,8 +887,6 @@ def _announce(config: Path, host: str, port: int, workers: int, key_source: str)
     grid.add_row("api_key", Text(f"the proxy key, in {key_source}"))
     grid.add_row("config", Text(str(config)))
     warnings = []
-    from .exceptions import CodexAuthError
-
     try:
         manager = _manager()
         record = manager.load()
