@@ -730,9 +730,14 @@ def _transient(status: int) -> bool:
 
 
 def _token_headers() -> dict[str, str]:
-    from .openai_client import user_agent  # imported late: openai_client imports this module
+    from .openai_client import accept_encoding, user_agent  # late: openai_client imports this module
 
-    return {"originator": C.ORIGINATOR, "user-agent": user_agent(), "accept": "application/json"}
+    return {
+        "originator": C.ORIGINATOR,
+        "user-agent": user_agent(),
+        "accept": "application/json",
+        "accept-encoding": accept_encoding(),
+    }
 
 
 def _scrub(text: str, *secrets: str | None) -> str:

@@ -11,7 +11,6 @@ Tokens are never printed. Exit codes are listed in `codex-litellm --help`.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -24,38 +23,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import jwt
 import platformdirs
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__, settings, usage_snapshot
-from .auth import (
-    AuthRecord,
-    CodexTokenManager,
-    LoginFileProblem,
-    decode_jwt_claims,
-    login_file_problems,
-    parse_auth_data,
-    parse_rfc3339,
-    read_auth_file,
-    read_login_bytes,
-)
 from .bounded import LimitExceeded, budget, buffered, read_capped
-from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
 from .constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
-from .exceptions import CodexAuthError, CodexTokenStoreError, CodexTokenStoreUnavailableError
 from .log import RedactingFilter
-from .token_store import FILE, StoreStatus, redact, store_spec
+
+if TYPE_CHECKING:
+    from .auth import AuthRecord, CodexTokenManager, LoginFileProblem
+    from .catalog import ModelCatalog, ModelInfo
+    from .token_store import StoreStatus
+
+# The login, catalog and LiteLLM modules (openai, LiteLLM: seconds to import) are imported by the
+# commands that use them, so that `--help` and `--version` answer at once.
 
 PACKAGE = "litellm-codex-oauth-provider"
 PROFILE_CLAIM = "https://api.openai.com/profile"
-#: Used when the package metadata cannot be read (a source checkout without an install).
-LITELLM_REQUIREMENT = "litellm>=1.106.2,<1.107"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -132,10 +122,16 @@ def _mode_text(mode: int) -> str:
 
 
 def _manager() -> CodexTokenManager:
+    from .auth import CodexTokenManager
+
     return CodexTokenManager()
 
 
 def _claims(token: Any) -> dict[str, Any]:
+    import jwt
+
+    from .auth import decode_jwt_claims
+
     if not isinstance(token, str) or not token:
         return {}
     try:
@@ -146,6 +142,9 @@ def _claims(token: Any) -> dict[str, Any]:
 
 def _store_status(manager: CodexTokenManager) -> StoreStatus:
     """The token store's status; a store that cannot even be opened reports why."""
+    from .exceptions import CodexAuthError
+    from .token_store import StoreStatus, redact, store_spec
+
     try:
         return manager.store.status(manager.path)
     except CodexAuthError as exc:
@@ -167,6 +166,8 @@ def _store_json(status: StoreStatus) -> dict[str, Any]:
 
 
 def _store_text(status: StoreStatus) -> Text:
+    from .token_store import FILE
+
     if status.kind == FILE:
         return Text("auth.json (CODEX_TOKEN_STORE unset or file)")
     if status.reachable is False:
@@ -201,6 +202,9 @@ class LoginFacts:
 
     @classmethod
     def read(cls, manager: CodexTokenManager) -> LoginFacts:
+        from .auth import login_file_problems, read_auth_file
+        from .exceptions import CodexAuthError, CodexTokenStoreError, CodexTokenStoreUnavailableError
+
         facts = cls(auth_file=manager.path)
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
@@ -218,6 +222,8 @@ class LoginFacts:
         return facts
 
     def fill(self, record: AuthRecord) -> None:
+        from .auth import parse_rfc3339
+
         tokens = record.raw.get("tokens") or {}
         access = _claims(record.credentials.access_token)
         identity = _claims(tokens.get("id_token"))
@@ -459,6 +465,9 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
     Fast tier (`codex/gpt-5.5-fast`). When the backend cannot be reached, the cached (else
     bundled) catalog is shown and the exit status is 4.
     """
+    from .catalog import AUTHORITATIVE_SOURCES
+    from .exceptions import CodexAuthError
+
     manager = _manager()
     try:
         manager.load()
@@ -546,10 +555,14 @@ class _Doctor:
         self._store()
         self._token()
         self._backend()
-        self._litellm()
+        self._versions()
+        self._refinements()
         return self.checks
 
     def _file(self, path: Path, login: str) -> None:
+        from .auth import read_login_bytes
+        from .exceptions import CodexAuthError
+
         if not path.exists():
             self.add("login file", FAIL, f"{path} does not exist", login)
             return
@@ -568,6 +581,8 @@ class _Doctor:
 
     def _mode(self, path: Path) -> None:
         """Fails when another user can read or replace the login (owner, mode, folder), as ssh would."""
+        from .auth import login_file_problems
+
         try:
             mode = path.stat().st_mode
         except OSError:
@@ -632,6 +647,9 @@ class _Doctor:
         )
 
     def _jwt(self, path: Path) -> None:
+        from .auth import parse_auth_data
+        from .exceptions import CodexAuthError
+
         if self.data is None:
             self.add("JWT", SKIP, "no access token")
             return
@@ -650,6 +668,9 @@ class _Doctor:
 
     def _store(self) -> None:
         """Only with CODEX_TOKEN_STORE set: the store answers, and its login (not the file's) is checked next."""
+        from .exceptions import CodexAuthError
+        from .token_store import FILE
+
         status = _store_status(self.manager)
         if status.kind == FILE:
             return
@@ -672,6 +693,8 @@ class _Doctor:
         self.add("token store", PASS, f"{status.where}: reachable{age}")
 
     def _token(self) -> None:
+        from .exceptions import CodexAuthError
+
         record = self.record
         if record is None:
             self.add("token", SKIP, "no decodable access token")
@@ -720,6 +743,7 @@ class _Doctor:
         import httpx
 
         from .catalog import ModelCatalog as Catalog
+        from .exceptions import CodexAuthError
         from .openai_client import CodexOpenAIClient, user_agent
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
@@ -780,36 +804,32 @@ class _Doctor:
             return
         self.add("backend", PASS, f"{base}: catalog with {len(catalog)} models")
 
-    def _litellm(self) -> None:
-        from packaging.requirements import Requirement
-        from packaging.version import Version
+    def _versions(self) -> None:
+        from . import versions
 
-        requirement = _litellm_requirement()
+        for name in ("litellm", "openai"):
+            verdict = versions.assess(name, versions.installed_version(name))
+            self.add(versions.LABELS[name], PASS if verdict.supported else FAIL, verdict.detail, verdict.fix)
+
+    def _refinements(self) -> None:
+        """The LiteLLM adjustments (litellm_compat) this LiteLLM version takes; off ones are named."""
         try:
-            installed = importlib.metadata.version("litellm")
-        except importlib.metadata.PackageNotFoundError:
-            self.add("LiteLLM", FAIL, "not installed", f"pip install '{requirement}'")
+            from . import provider  # noqa: F401 - applies the adjustments, as any use of the provider does
+        except Exception as exc:  # LiteLLM missing or broken: the version check above says so
+            self.add("refinements", SKIP, f"the provider cannot be loaded: {type(exc).__name__}: {exc}")
             return
-        if requirement.specifier.contains(Version(installed), prereleases=True):
-            self.add("LiteLLM", PASS, f"{installed} (supported: {requirement.specifier})")
-        else:
-            self.add(
-                "LiteLLM",
-                FAIL,
-                f"{installed} is not a supported version ({requirement.specifier})",
-                f"pip install '{Requirement(f'litellm{requirement.specifier}')}'",
-            )
+        from .litellm_compat import refinements
 
-
-def _litellm_requirement() -> Any:
-    from packaging.requirements import Requirement
-
-    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        for line in importlib.metadata.requires(PACKAGE) or []:
-            requirement = Requirement(line)
-            if requirement.name == "litellm" and requirement.marker is None:
-                return requirement
-    return Requirement(LITELLM_REQUIREMENT)
+        off = [r for r in refinements() if not r.active]
+        if not off:
+            self.add("refinements", PASS, "all on: " + "; ".join(r.name for r in refinements()))
+            return
+        self.add(
+            "refinements",
+            FAIL,
+            "off on this LiteLLM: " + "; ".join(f"{r.name} ({r.detail})" for r in off),
+            "Everything else works; install a tested LiteLLM version (see the LiteLLM line) to have them.",
+        )
 
 
 @main.command(epilog=EXIT_CODES_HELP, short_help="Check login, backend and LiteLLM; exit 0 when all pass.")
@@ -820,7 +840,8 @@ def doctor(as_json: bool) -> None:
     Checks: the login file is present and readable, its mode is 0600, it is valid JSON, it
     holds the tokens, the access token decodes, it is valid or can be refreshed (an expired
     token is refreshed, as the next request would), the backend answers with its model
-    catalog, and the installed LiteLLM version is supported. A check that needs an earlier
+    catalog, the installed LiteLLM and openai are versions this package supports, and this
+    LiteLLM takes the package's refinements (litellm_compat). A check that needs an earlier
     one that failed is skipped. Exits 0 only when every check passes.
     """
     checks = _Doctor(_manager()).run()
@@ -960,6 +981,8 @@ def serve(
 
 def _announce(config: Path, host: str, port: int, workers: int, key_source: str) -> None:
     """Where the proxy listens, how to call it, and which models it serves (never the key itself)."""
+    from .exceptions import CodexAuthError
+
     console = _console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)

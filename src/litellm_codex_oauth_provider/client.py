@@ -40,7 +40,7 @@ from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
 
-from . import settings
+from . import litellm_compat, settings
 from .catalog import ModelCatalog, ModelInfo
 from .constants import MODEL_PREFIXES, PROVIDER_NAME
 from .exceptions import CodexAuthError
@@ -78,15 +78,14 @@ _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
 def registered_provider() -> CodexAuthProvider:
     """The provider LiteLLM routes `codex/…` to; registers `codex_auth_provider` when none is."""
     with _REGISTRATION_LOCK:
-        for entry in litellm.custom_provider_map or []:
-            if entry.get("provider") == PROVIDER_NAME:
-                handler = entry.get("custom_handler")
-                if isinstance(handler, CodexAuthProvider):
-                    return handler
-                raise RuntimeError(
-                    f"litellm.custom_provider_map sends `{PROVIDER_NAME}` to {handler!r}, "
-                    "not a CodexAuthProvider; the Codex client cannot use it"
-                )
+        handler = litellm_compat.routed_handler(PROVIDER_NAME)
+        if isinstance(handler, CodexAuthProvider):
+            return handler
+        if handler is not None:
+            raise RuntimeError(
+                f"litellm.custom_provider_map sends `{PROVIDER_NAME}` to {handler!r}, "
+                "not a CodexAuthProvider; the Codex client cannot use it"
+            )
         litellm.custom_provider_map = [
             *(litellm.custom_provider_map or []),
             {"provider": PROVIDER_NAME, "custom_handler": codex_auth_provider},

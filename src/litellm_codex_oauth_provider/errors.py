@@ -45,12 +45,27 @@ def retryable_turn_failure(exc: BaseException) -> bool:
 
     Only failures that say nothing about the request itself: a cut connection, a stream that
     stopped early, an overloaded backend. Timeouts are not retried (each would wait again).
+    Callers ask only about failures after the response began: openai 3.x raises a connection
+    cut mid-stream as `APIConnectionError` (2.x let httpx's own error through).
     """
     if isinstance(exc, CodexStreamError):
         return exc.code in RETRYABLE_STREAM_CODES
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | openai.APITimeoutError):
         return False
-    return isinstance(exc, httpx.TransportError | httpx.StreamError)
+    return isinstance(exc, httpx.TransportError | httpx.StreamError | openai.APIConnectionError)
+
+
+def rejects_instructions(exc: BaseException) -> bool:
+    """A 400 whose error names the `instructions` (its `param`, `code` or message).
+
+    Read from the error's body, not `str(exc)`: openai 3.x puts only `error.message` in the text,
+    and the backend may answer `{"detail": ...}` or `{"error": {"param": "instructions", ...}}`.
+    """
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    error = _error_body(exc)
+    fields = (error.get("param"), error.get("code"), error.get("message"))
+    return any(isinstance(value, str) and "instruction" in value.lower() for value in fields)
 
 
 def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:

@@ -25,12 +25,12 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
-from . import settings, usage_snapshot
+from . import litellm_compat, responses_compat, settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
 from .deployment import LoginConfig, resolve_login
-from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
+from .errors import CodexStreamError, rejects_instructions, retryable_turn_failure, to_litellm_error
 from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError
 from .model_map import ModelSpec, resolve_model
 from .model_registry import register_catalog
@@ -213,11 +213,7 @@ class CodexAuthProvider(CustomLLM):
 
     def _instructions_rejected(self, exc: BaseException, call: _Call) -> bool:
         """A 400 about instructions: switch this model to the Codex instructions and retry once."""
-        if (
-            isinstance(exc, openai.BadRequestError)
-            and "instruction" in str(exc).lower()
-            and call.spec.slug not in self._codex_instructions_models
-        ):
+        if rejects_instructions(exc) and call.spec.slug not in self._codex_instructions_models:
             logger.warning(
                 "codex: the backend rejected the instructions for %s; retrying with the Codex instructions",
                 call.spec.slug,
@@ -462,10 +458,11 @@ class CodexAuthProvider(CustomLLM):
         """`PrimedStream.OPENED` once the backend has answered, then the chunks."""
         attempt = 0
         while True:
-            sent = False
+            sent = opened = False
             try:
                 _refuse_streaming_n(call)
                 stream, req = await self._open_async(call)
+                opened = True
                 self._record_stream(req, stream.response.headers, logging_obj)
                 if attempt == 0:
                     yield PrimedStream.OPENED
@@ -478,9 +475,9 @@ class CodexAuthProvider(CustomLLM):
                 translator.check_complete()
                 return
             except Exception as exc:
-                # HTTP errors were retried by the client already; a stream that broke before its
+                # Opening was retried by the client already; a stream that broke before its
                 # first chunk is sent again; once a chunk is out, only an error is honest.
-                if sent or isinstance(exc, openai.APIStatusError) or not call.may_retry(exc, attempt):
+                if sent or not opened or not call.may_retry(exc, attempt):
                     raise to_litellm_error(exc, call.model) from exc
             await asyncio.sleep(backoff_seconds(attempt))
             attempt += 1
@@ -625,4 +622,7 @@ def _merge_choices(target: ModelResponse, results: list[ModelResponse]) -> Model
     return target
 
 
+# here, so that every way of importing the provider applies them
+litellm_compat.install()
+responses_compat.install()
 codex_auth_provider = CodexAuthProvider()

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+try:  # zstd answers need it, as httpx needs it to read them
+    import zstandard
+except ImportError:  # pragma: no cover - installed with the test tools
+    zstandard = None  # type: ignore[assignment]
 
 from .logins import (
     CLIENT_ID,
@@ -705,6 +711,8 @@ class RecordedRequest:
     body: Any
     received_at: float = field(default_factory=time.monotonic)
     status: int | None = None
+    #: The `content-encoding` of the answer, chosen from the request's `accept-encoding`.
+    content_coding: str | None = None
 
     @property
     def bearer(self) -> str | None:
@@ -1141,10 +1149,10 @@ class FakeCodexBackend:
             if answer.abuse is not None:
                 headers = {**self.rate_limit_headers, **answer.headers}
                 return await self._abusive(request, answer.status, answer.json_body, headers, answer.abuse)
-            return await self._json_error(answer, self.rate_limit_headers)
+            return await self._json_error(answer, self.rate_limit_headers, record)
         record.status = 200
         body = record.body if isinstance(record.body, dict) else {}
-        return await self._stream(request, answer, body)
+        return await self._stream(request, answer, body, record)
 
     async def _disconnect(self, request: web.Request, delay: float) -> web.StreamResponse:
         if delay:
@@ -1154,14 +1162,45 @@ class FakeCodexBackend:
         # Nothing can be sent any more: a cancelled handler makes aiohttp drop the request quietly.
         raise asyncio.CancelledError
 
-    async def _json_error(self, error: HttpError, extra_headers: dict[str, str]) -> web.Response:
+    async def _json_error(
+        self, error: HttpError, extra_headers: dict[str, str], record: RecordedRequest | None = None
+    ) -> web.Response:
         if error.delay:
             await asyncio.sleep(error.delay)
         headers = {**extra_headers, **error.headers}
-        return web.json_response(error.json_body, status=error.status, headers=headers)
+        return self._json(record, error.json_body, status=error.status, headers=headers)
 
-    async def _stream(self, request: web.Request, turn: Turn, body: dict[str, Any]) -> web.StreamResponse:
-        """Send the turn as SSE; tolerate the client going away mid-stream."""
+    def _json(
+        self,
+        record: RecordedRequest | None,
+        payload: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        """A JSON answer, compressed as the request's `accept-encoding` allows."""
+        return self._body(record, json.dumps(payload).encode(), status=status, headers=headers)
+
+    def _body(
+        self,
+        record: RecordedRequest | None,
+        body: bytes,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        headers = {"content-type": "application/json", **(headers or {})}
+        coding = content_coding(record.headers.get("accept-encoding")) if record is not None else None
+        if coding is not None and record is not None:
+            record.content_coding = coding
+            headers["content-encoding"] = coding
+            body = _Encoder(coding).whole(body)
+        return web.Response(body=body, status=status, headers=headers)
+
+    async def _stream(
+        self, request: web.Request, turn: Turn, body: dict[str, Any], record: RecordedRequest
+    ) -> web.StreamResponse:
+        """Send the turn as SSE, compressed as `accept-encoding` allows; tolerate the client going away."""
         if turn.latency_seconds:
             await asyncio.sleep(turn.latency_seconds)
         headers = {
@@ -1170,21 +1209,26 @@ class FakeCodexBackend:
             "x-request-id": uuid.uuid4().hex,
             **self.rate_limit_headers,
         }
+        encoder = _Encoder(content_coding(record.headers.get("accept-encoding")))
+        if encoder.coding is not None:
+            headers["content-encoding"] = record.content_coding = encoder.coding
         response = web.StreamResponse(status=200, headers=headers)
         await response.prepare(request)
         try:
-            await self._write_events(response, turn, body)
+            await self._write_events(response, turn, body, encoder)
             if not turn.terminates_cleanly:
                 response.force_close()
                 if turn.ending.abort and request.transport is not None:
                     request.transport.abort()
                     return response
-            await response.write_eof()
+            await response.write_eof(encoder.end())
         except ConnectionError:
             pass
         return response
 
-    async def _write_events(self, response: web.StreamResponse, turn: Turn, body: dict[str, Any]) -> None:
+    async def _write_events(
+        self, response: web.StreamResponse, turn: Turn, body: dict[str, Any], encoder: _Encoder
+    ) -> None:
         first_delta = True
         for event in turn.events(body, openai_compat=self.openai_compat):
             if event.type.endswith(".delta"):
@@ -1193,7 +1237,7 @@ class FakeCodexBackend:
                 if delay:
                     await asyncio.sleep(delay)
             for piece in event.encode():
-                await response.write(piece)
+                await response.write(encoder.piece(piece))
 
     async def _handle_models(self, request: web.Request) -> web.Response:
         record = await self._record(request, self.models_log)
@@ -1203,17 +1247,17 @@ class FakeCodexBackend:
             await asyncio.sleep(self.models_delay)
         failure = self._auth_failure(record)
         if failure is not None:
-            return await self._json_error(failure, {})
+            return await self._json_error(failure, {}, record)
         if self.models_status is not None:
             error = HttpError(self.models_status, {"error": {"message": "fake models failure", "code": None}})
-            return await self._json_error(error, {})
+            return await self._json_error(error, {}, record)
         payload = json.dumps(self.catalog).encode()
         etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return web.Response(status=304, headers={"etag": etag})
         if self.models_abuse is not None:
             return await self._abusive(request, 200, self.catalog, {"etag": etag}, self.models_abuse)
-        return web.Response(body=payload, content_type="application/json", headers={"etag": etag})
+        return self._body(record, payload, headers={"etag": etag})
 
     async def _handle_token(self, request: web.Request) -> web.Response:
         record = await self._record(request, self.token_log)
@@ -1224,16 +1268,16 @@ class FakeCodexBackend:
         forced = self._forced_token_status()
         if forced is not None:
             error = {"error": {"message": "fake token endpoint failure", "code": "server_error"}}
-            return web.json_response(error, status=forced)
+            return self._json(record, error, status=forced)
         body = record.body if isinstance(record.body, dict) else _form(record.body)
         if body.get("client_id") != CLIENT_ID or body.get("grant_type") != "refresh_token":
-            return web.json_response(
-                _token_error("invalid_request", "Bad client_id or grant_type"), status=400
+            return self._json(
+                record, _token_error("invalid_request", "Bad client_id or grant_type"), status=400
             )
         status, payload = self._rotate(str(body.get("refresh_token", "")))
         if self.token_abuse is not None:
             return await self._abusive(request, status, payload, {}, self.token_abuse)
-        return web.json_response(payload, status=status)
+        return self._json(record, payload, status=status)
 
     def _forced_token_status(self) -> int | None:
         with self._lock:
@@ -1290,6 +1334,42 @@ class FakeCodexBackend:
                 "pending": len(self._queue),
             }
         return web.json_response(stats)
+
+
+def content_coding(accept_encoding: str | None) -> str | None:
+    """The coding a server picks from `accept-encoding`: zstd, else gzip, else none (`identity`)."""
+    offered = {part.split(";")[0].strip().lower() for part in (accept_encoding or "").split(",")}
+    if "zstd" in offered and zstandard is not None:
+        return "zstd"
+    return "gzip" if "gzip" in offered else None
+
+
+class _Encoder:
+    """Compresses a body piece by piece, flushing each piece so a stream still arrives as it is written."""
+
+    def __init__(self, coding: str | None) -> None:
+        self.coding = coding
+        if coding == "zstd":
+            self._zstd = zstandard.ZstdCompressor().compressobj()
+        elif coding == "gzip":
+            self._gzip = zlib.compressobj(wbits=31)
+
+    def piece(self, data: bytes) -> bytes:
+        if self.coding == "zstd":
+            return self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        if self.coding == "gzip":
+            return self._gzip.compress(data) + self._gzip.flush(zlib.Z_SYNC_FLUSH)
+        return data
+
+    def end(self) -> bytes:
+        if self.coding == "zstd":
+            return self._zstd.flush()
+        if self.coding == "gzip":
+            return self._gzip.flush()
+        return b""
+
+    def whole(self, data: bytes) -> bytes:
+        return self.piece(data) + self.end()
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
