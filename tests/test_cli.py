@@ -387,7 +387,7 @@ def test_doctor_reports_an_unreachable_backend(codex_home, fake):
             "openai",
             "1.99.0",
             r"openai\s+1\.99\.0 is older than 2\.40\.0, the oldest openai",
-            "upgrade it: pip install 'openai<4,>=2.40'",
+            "upgrade it: pip install 'openai<4,>=2.45'",
         ),
     ],
 )
@@ -401,7 +401,7 @@ def test_doctor_says_why_a_version_is_not_supported(codex_home, fake, monkeypatc
 
 
 @pytest.mark.parametrize(
-    ("litellm", "openai_version"), [("1.106.2", "2.40.0"), ("1.110.2", "3.57.0"), ("1.108.5", "3.0.0")]
+    ("litellm", "openai_version"), [("1.106.2", "2.45.0"), ("1.110.2", "3.57.0"), ("1.108.5", "3.0.0")]
 )
 def test_doctor_passes_the_supported_range_in_words(codex_home, fake, monkeypatch, litellm, openai_version):
     real = importlib.metadata.version

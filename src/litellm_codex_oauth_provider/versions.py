@@ -17,12 +17,12 @@ PACKAGE = "litellm-codex-oauth-provider"
 #: Used when the package metadata cannot be read (a source checkout without an install).
 REQUIREMENTS = {
     "litellm": "litellm>=1.106.2,!=1.107.*,<1.111",
-    "openai": "openai>=2.40,<4",
+    "openai": "openai>=2.45,<4",
 }
 #: The oldest and newest versions the whole suite runs on in CI (scripts/stacks/*.txt).
 TESTED = {
     "litellm": ("1.106.2", "1.110.2"),
-    "openai": ("2.40.0", "3.57.0"),
+    "openai": ("2.45.0", "3.57.0"),
 }
 #: Releases that must never be used, with the reason.
 WITHDRAWN = {"litellm": (("1.107", "1.107.* was a compromised release and was pulled"),)}
