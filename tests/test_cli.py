@@ -386,7 +386,7 @@ def test_doctor_reports_an_unreachable_backend(codex_home, fake):
         (
             "openai",
             "1.99.0",
-            r"openai\s+1\.99\.0 is older than 2\.40\.0, the oldest openai",
+            r"openai\s+1\.99\.0 is older than 2\.45\.0, the oldest openai",
             "upgrade it: pip install 'openai<4,>=2.45'",
         ),
     ],
@@ -415,7 +415,7 @@ def test_doctor_passes_the_supported_range_in_words(codex_home, fake, monkeypatc
         re.M,
     )
     assert re.search(
-        rf"^\[PASS\] openai\s+{re.escape(openai_version)}, supported \(tested with openai 2\.40\.0 to 3\.57\.0\)",
+        rf"^\[PASS\] openai\s+{re.escape(openai_version)}, supported \(tested with openai 2\.45\.0 to 3\.57\.0\)",
         result.output,
         re.M,
     )
