@@ -10,7 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir '.[proxy]' && mkdir -p /codex /cache
+COPY scripts/stacks ./scripts/stacks
+# The newest stack CI tests (scripts/stacks/): LiteLLM and its proxy's dependencies at tested versions.
+RUN pip install --no-cache-dir -c scripts/stacks/newest.txt '.[zstd,redis]' -r scripts/stacks/newest-proxy.txt \
+    && mkdir -p /codex /cache
 COPY litellm_config.yaml ./
 
 EXPOSE 4000

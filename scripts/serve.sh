@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# LiteLLM's price list as shipped with it: offline, fetching it costs seconds of retries at every start.
+export LITELLM_LOCAL_MODEL_COST_MAP="${LITELLM_LOCAL_MODEL_COST_MAP:-True}"
 if [ -z "${LITELLM_MASTER_KEY:-}" ]; then
   # The proxy must not be open to anyone on the network: make a key once, keep it private.
   if [ ! -s .litellm-master-key ]; then

@@ -28,7 +28,23 @@ _CODEX_ENV = (
     "CODEX_MAX_RETRIES",
     "CODEX_INSTRUCTIONS_URL",
     "CODEX_CATALOG_TIMEOUT",
+    "CODEX_TOKEN_STORE",
+    "CODEX_TOKEN_STORE_KEY",
 )
+
+
+#: Set by libraries in `os.environ` once, when a module of theirs is first imported (LiteLLM points
+#: tiktoken at its bundled encodings this way); a test that triggered that import keeps them, or later
+#: token counts would try to download the encodings.
+_SET_ONCE_BY_LIBRARIES = ("TIKTOKEN_CACHE_DIR",)
+
+
+def _restore_environment(pristine: dict[str, str]) -> None:
+    kept = {name: os.environ[name] for name in _SET_ONCE_BY_LIBRARIES if name in os.environ}
+    os.environ.clear()
+    os.environ.update(pristine)
+    for name, value in kept.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +66,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     saved = list(litellm.custom_provider_map)
     yield
     litellm.custom_provider_map = saved
-    os.environ.clear()
-    os.environ.update(pristine)
+    _restore_environment(pristine)
 
 
 @pytest.fixture
@@ -79,7 +94,7 @@ def provider():
     instance = CodexAuthProvider()
     litellm.custom_provider_map = [{"provider": "codex", "custom_handler": instance}]
     yield instance
-    for pool in instance._pools.values():
+    for pool in instance.pools():
         pool.close()
 
 

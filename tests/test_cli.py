@@ -7,6 +7,7 @@ runner, and `serve` runs once, as a proxy answering the openai package.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -34,7 +35,18 @@ from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = Path(sys.executable).with_name("codex-litellm")
-DOCTOR_CHECKS = ["login file", "file mode", "JSON", "tokens", "JWT", "token", "backend", "LiteLLM"]
+DOCTOR_CHECKS = [
+    "login file",
+    "file mode",
+    "JSON",
+    "tokens",
+    "JWT",
+    "token",
+    "backend",
+    "LiteLLM",
+    "openai",
+    "refinements",
+]
 MESSAGES = [{"role": "user", "content": "hi"}]
 TOKEN_SHAPE = re.compile(r"eyJ[\w-]+\.[\w-]+")
 
@@ -142,7 +154,9 @@ def test_models_json_in_a_subprocess(runs):
 
 def doctor_lines(out: str) -> list[tuple[str, str]]:
     return re.findall(
-        r"^\[(PASS|FAIL|SKIP)\] (login file|file mode|JSON|tokens|JWT|token|backend|LiteLLM) ", out, re.M
+        r"^\[(PASS|FAIL|SKIP)\] (login file|file mode|JSON|tokens|JWT|token|backend|LiteLLM|openai|refinements) ",
+        out,
+        re.M,
     )
 
 
@@ -165,10 +179,12 @@ def test_doctor_with_a_broken_login_in_a_subprocess(runs):
         ("SKIP", "token"),
         ("SKIP", "backend"),
         ("PASS", "LiteLLM"),
+        ("PASS", "openai"),
+        ("PASS", "refinements"),
     ]
     assert f"fix: chmod 600 {runs.broken / 'auth.json'}" in result.out
     assert "fix: Run `codex login`" in result.out
-    assert "6 of 8 checks did not pass" in result.out
+    assert "6 of 10 checks did not pass" in result.out
 
 
 # --------------------------------------------------------------------------- serve
@@ -346,13 +362,63 @@ def test_doctor_reports_an_unreachable_backend(codex_home, fake):
     assert "[PASS] token" in result.output
 
 
-def test_doctor_reports_an_unsupported_litellm(codex_home, fake, monkeypatch):
-    real = cli.importlib.metadata.version
-    monkeypatch.setattr(cli.importlib.metadata, "version", lambda n: "1.200.0" if n == "litellm" else real(n))
+@pytest.mark.parametrize(
+    ("name", "version", "words", "fix"),
+    [
+        (
+            "litellm",
+            "1.200.0",
+            r"LiteLLM\s+1\.200\.0 is newer than the LiteLLM releases this package supports",
+            "pip install 'litellm",
+        ),
+        (
+            "litellm",
+            "1.107.0",
+            r"LiteLLM\s+1\.107\.0: do not use it: 1\.107\.\* was a compromised release",
+            "pip install 'litellm",
+        ),
+        (
+            "litellm",
+            "1.105.3",
+            r"LiteLLM\s+1\.105\.3 is older than 1\.106\.2, the oldest LiteLLM",
+            "upgrade it: pip install",
+        ),
+        (
+            "openai",
+            "1.99.0",
+            r"openai\s+1\.99\.0 is older than 2\.45\.0, the oldest openai",
+            "upgrade it: pip install 'openai<4,>=2.45'",
+        ),
+    ],
+)
+def test_doctor_says_why_a_version_is_not_supported(codex_home, fake, monkeypatch, name, version, words, fix):
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda n: version if n == name else real(n))
     result = invoke("doctor")
     assert result.exit_code == cli.EXIT_FAILED
-    assert re.search(r"^\[FAIL\] LiteLLM\s+1\.200\.0 is not a supported version", result.output, re.M)
-    assert "fix: pip install 'litellm" in result.output
+    assert re.search(rf"^\[FAIL\] {words}", result.output, re.M), result.output
+    assert f"fix: {fix}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("litellm", "openai_version"), [("1.106.2", "2.45.0"), ("1.110.2", "3.57.0"), ("1.108.5", "3.0.0")]
+)
+def test_doctor_passes_the_supported_range_in_words(codex_home, fake, monkeypatch, litellm, openai_version):
+    real = importlib.metadata.version
+    fakes = {"litellm": litellm, "openai": openai_version}
+    monkeypatch.setattr(importlib.metadata, "version", lambda n: fakes.get(n) or real(n))
+    result = invoke("doctor")
+    assert result.exit_code == cli.EXIT_OK, result.output
+    assert re.search(
+        rf"^\[PASS\] LiteLLM\s+{re.escape(litellm)}, supported \(tested with LiteLLM 1\.106\.2 to 1\.110\.2, except 1\.107\.\*\)",
+        result.output,
+        re.M,
+    )
+    assert re.search(
+        rf"^\[PASS\] openai\s+{re.escape(openai_version)}, supported \(tested with openai 2\.45\.0 to 3\.57\.0\)",
+        result.output,
+        re.M,
+    )
 
 
 def test_doctor_reports_a_missing_login(tmp_path):

@@ -27,15 +27,6 @@ def test_every_env_var_the_code_reads_is_in_configuration_md():
 
 def test_readme_links_every_doc():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for doc in (
-        "quickstart",
-        "configuration",
-        "models",
-        "authentication",
-        "compatibility",
-        "deployment",
-        "troubleshooting",
-        "benchmarks",
-    ):
-        assert f"docs/{doc}.md" in readme
-        assert (ROOT / "docs" / f"{doc}.md").exists(), doc
+    docs = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert "security.md" in docs  # the listing itself works
+    assert [d for d in docs if f"docs/{d}" not in readme] == []

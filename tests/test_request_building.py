@@ -169,3 +169,26 @@ def test_fast_suffix_sends_priority_tier():
 @pytest.mark.parametrize("content", ["plain", [{"type": "text", "text": "plain"}]])
 def test_system_text_accepts_strings_and_parts(content):
     assert adapter.system_text([{"role": "system", "content": content}]) == "plain"
+
+
+def test_web_search_options_become_the_backends_web_search_tool():
+    req = build(
+        web_search_options={
+            "search_context_size": "high",
+            "user_location": {"type": "approximate", "approximate": {"city": "Paris", "country": "FR"}},
+        }
+    )
+    assert req.body["tools"] == [
+        {
+            "type": "web_search",
+            "search_context_size": "high",
+            "user_location": {"type": "approximate", "city": "Paris", "country": "FR"},
+        }
+    ]
+    assert req.body["tool_choice"] == "auto" and req.dropped == []
+
+
+def test_web_search_options_join_the_callers_function_tools():
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    req = build(tools=tools, web_search_options={})
+    assert [t["type"] for t in req.body["tools"]] == ["function", "web_search"]

@@ -399,7 +399,6 @@ REJECTED_CALL = {
     "modalities": ["text", "audio"],
     "audio": {"voice": "x"},
     "prediction": {"type": "content", "content": "x"},
-    "web_search_options": {},
     "safety_identifier": "s",
 }
 

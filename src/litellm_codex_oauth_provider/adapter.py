@@ -308,6 +308,26 @@ def convert_tools(tools: Iterable[Mapping[str, Any]] | None) -> list[dict[str, A
     return out
 
 
+def web_search_tool(options: Any) -> dict[str, Any]:
+    """Chat `web_search_options` as the backend's hosted `web_search` tool (the Codex CLI's search).
+
+    `search_context_size` carries over; `user_location` loses the chat form's `approximate`
+    nesting, which the Responses tool does not have.
+    """
+    tool: dict[str, Any] = {"type": "web_search"}
+    if not isinstance(options, Mapping):
+        return tool
+    if options.get("search_context_size"):
+        tool["search_context_size"] = options["search_context_size"]
+    location = options.get("user_location")
+    if isinstance(location, Mapping):
+        nested = location.get("approximate") if isinstance(location.get("approximate"), Mapping) else {}
+        flat = {k: v for k, v in {**location, **nested}.items() if k != "approximate" and v is not None}
+        flat.setdefault("type", "approximate")
+        tool["user_location"] = flat
+    return tool
+
+
 def _named_tool(choice: Mapping[str, Any]) -> dict[str, Any] | None:
     kind = choice.get("type", "function")
     nested = choice.get(kind) if isinstance(choice.get(kind), Mapping) else {}

@@ -9,11 +9,16 @@ a refresh must never race another one on the same login, in this process or any 
 * threads queue on one lock per auth file, event-loop tasks share one refresh per loop (run in
   a worker thread, so the loop never waits on HTTP or a file lock);
 * processes (other workers, the Codex CLI) take `flock(LOCK_EX)` on `<folder>/auth.lock`, as
-  the CLI does, and re-read `auth.json` under it: if another process already refreshed, its
-  tokens are used and ours is never spent;
+  the CLI does (beside a symlinked `auth.json` and beside its target), and re-read `auth.json`
+  under it: if another process already refreshed, its tokens are used and ours is never spent;
 * we refresh 60 s before expiry (or a quarter of a short token's life), well after the CLI
   (300 s, and before it locks), so while a CLI runs it always refreshes first;
-* the new tokens are written to a temporary file beside `auth.json` and renamed over it.
+* the new tokens are written to a temporary file beside `auth.json` (where a link really
+  points) and renamed over it.
+
+The file is only read as a regular file of at most 1 MiB, never on an event loop, and a login
+other users can read or replace is warned about once. The token endpoint gets a total deadline
+and a size cap on its answer.
 
 See docs/authentication.md.
 """
@@ -31,6 +36,7 @@ import os
 import random
 import re
 import ssl
+import stat
 import tempfile
 import threading
 import time
@@ -46,6 +52,7 @@ import jwt
 
 from . import constants as C
 from . import settings
+from .bounded import LimitExceeded, NotRegularFile, aread_capped, budget, buffered, read_regular_file
 from .constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
 from .exceptions import (
     LOGIN_HINT,
@@ -55,6 +62,7 @@ from .exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
+from .token_store import Save, StoreStatus, TokenStore, open_store
 
 try:
     import fcntl
@@ -71,6 +79,10 @@ class Credentials:
     access_token: str = field(repr=False)
     account_id: str
     expires_at: float | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The two headers every backend request carries."""
+        return {"Authorization": f"Bearer {self.access_token}", HEADER_ACCOUNT_ID: self.account_id}
 
 
 def decode_jwt_claims(token: str) -> dict[str, Any]:
@@ -151,6 +163,10 @@ def _account_from_claims(claims: dict[str, Any]) -> str | None:
     return account if isinstance(account, str) and account else None
 
 
+#: `auth_mode` values the Codex CLI writes; errors name these and no other value.
+_KNOWN_AUTH_MODES = frozenset({"chatgpt", "apikey", "api_key", "agent_identity", "personal_access_token"})
+
+
 def parse_auth_data(data: Any, path: Path) -> AuthRecord:
     """Validate the shape of an `auth.json` document; errors name the file, never a token."""
     if not isinstance(data, dict):
@@ -158,7 +174,9 @@ def parse_auth_data(data: Any, path: Path) -> AuthRecord:
     tokens = data.get("tokens")
     if not isinstance(tokens, dict):
         mode = data.get("auth_mode")
-        detail = f" (auth_mode is {mode!r}; this provider needs a ChatGPT login)" if mode else ""
+        # only modes the Codex CLI writes are named: an error must not echo a file's contents
+        shown = f"{mode!r}" if mode in _KNOWN_AUTH_MODES else "not a ChatGPT login"
+        detail = f" (auth_mode is {shown}; this provider needs a ChatGPT login)" if mode else ""
         raise CodexAuthTokenError(f"{path} has no ChatGPT `tokens`{detail}. {LOGIN_HINT}", path=path)
     access_token = tokens.get("access_token")
     if not isinstance(access_token, str) or not access_token:
@@ -190,27 +208,44 @@ def parse_auth_data(data: Any, path: Path) -> AuthRecord:
     )
 
 
-def _read_text(path: Path) -> str:
-    """The file's text, under a shared flock when it is free (the CLI's readers take one).
+def read_login_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of a login file: a regular file of at most `MAX_LOGIN_FILE_BYTES`, never a FIFO or device.
 
-    Never waits for the lock: writers replace the file by renaming, so a reader cannot see
-    half a file either way, and this may run on an event loop's thread.
+    Raises the package's errors, each naming the file and what to do. Writers replace the file
+    by renaming, so a reader cannot see half a file and takes no lock.
     """
-    with open(path, encoding="utf-8") as handle:
-        if fcntl is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return handle.read()
+    try:
+        return read_regular_file(path, C.MAX_LOGIN_FILE_BYTES)
+    except FileNotFoundError:
+        raise CodexAuthFileNotFoundError(path) from None
+    except NotRegularFile as exc:
+        raise CodexAuthTokenError(
+            f"{exc}. A Codex login is the auth.json file `codex login` writes; point CODEX_HOME or "
+            "CODEX_AUTH_FILE at it.",
+            path=path,
+        ) from None
+    except LimitExceeded as exc:
+        raise CodexAuthTokenError(
+            f"{exc}: a Codex login is a few KB, so this is not one. Point CODEX_HOME or CODEX_AUTH_FILE "
+            f"at the auth.json `codex login` writes. {LOGIN_HINT}",
+            path=path,
+        ) from None
+    except OSError as exc:
+        raise CodexAuthTokenError(
+            f"Cannot read {path}: {exc.strerror or type(exc).__name__}. {LOGIN_HINT}", path=path
+        ) from None
 
 
 def read_auth_file(path: Path) -> AuthRecord:
-    """Read and parse `auth.json`; a missing file says where we looked and how to log in."""
+    """Read and parse `auth.json`; a missing file says where we looked and how to log in.
+
+    Blocking file I/O: the async paths call it in a worker thread. A login other users can
+    read or replace is logged once, as ssh does (see `login_file_problems`).
+    """
+    raw, info = read_login_bytes(path)
+    warn_about_login_file(path, info)
     try:
-        text = _read_text(path)
-    except FileNotFoundError:
-        raise CodexAuthFileNotFoundError(path) from None
-    except OSError as exc:
-        raise CodexAuthTokenError(f"Cannot read {path}: {exc.strerror}. {LOGIN_HINT}", path=path) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CodexAuthTokenError(f"{path} is not UTF-8 text. {LOGIN_HINT}", path=path) from None
     try:
@@ -220,6 +255,105 @@ def read_auth_file(path: Path) -> AuthRecord:
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}). {LOGIN_HINT}", path=path
         ) from None
     return parse_auth_data(data, path)
+
+
+# --------------------------------------------------------------------------- who else can touch it
+
+
+@dataclass(frozen=True)
+class LoginFileProblem:
+    """Something that lets another user read or replace a login, and the command that fixes it."""
+
+    detail: str
+    fix: str
+
+
+def _user(uid: int) -> str | None:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return None
+
+
+def _owner(uid: int) -> str:
+    name = _user(uid)
+    return f"{name} (uid {uid})" if name else f"uid {uid}"
+
+
+def login_file_problems(path: Path, info: os.stat_result | None = None) -> list[LoginFileProblem]:
+    """ssh's rules for a private key, applied to a login: only its owner may read it or replace it.
+
+    The file (where a symlink really points) must belong to the current user (or root) and be
+    readable by no one else; its folder, and the folder of a symlink to it, must not be writable
+    by others. `info` is the file's `fstat` when the caller has it. Empty on Windows.
+    """
+    if not hasattr(os, "geteuid"):
+        return []
+    me = os.geteuid()
+    real = Path(os.path.realpath(path))
+    problems: list[LoginFileProblem] = []
+    try:
+        info = info or os.stat(real)
+    except OSError:
+        return problems
+    if info.st_uid not in (me, 0):
+        problems.append(
+            LoginFileProblem(
+                f"{real} belongs to {_owner(info.st_uid)}, not to you ({_owner(me)}): that user can "
+                "read and change your ChatGPT login",
+                f"chown {_user(me) or me} {real} (or run as its owner)",
+            )
+        )
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        problems.append(
+            LoginFileProblem(
+                f"{real} has mode {mode:04o}: other users can read or change your ChatGPT tokens",
+                f"chmod 600 {real}",
+            )
+        )
+    folders = dict.fromkeys([real.parent, Path(os.path.abspath(path)).parent])
+    for folder in folders:
+        try:
+            folder_info = os.stat(folder)
+        except OSError:
+            continue
+        folder_mode = stat.S_IMODE(folder_info.st_mode)
+        if folder_mode & 0o022:
+            problems.append(
+                LoginFileProblem(
+                    f"the folder {folder} has mode {folder_mode:04o}: other users can replace the login in it",
+                    f"chmod go-w {folder}",
+                )
+            )
+        if folder_info.st_uid not in (me, 0):
+            problems.append(
+                LoginFileProblem(
+                    f"the folder {folder} belongs to {_owner(folder_info.st_uid)}, who can replace the login in it",
+                    "move the login to a folder of your own (e.g. `codex login` with CODEX_HOME there)",
+                )
+            )
+    return problems
+
+
+_WARNED: set[tuple[str, tuple[str, ...]]] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def warn_about_login_file(path: Path, info: os.stat_result | None = None) -> None:
+    """Log once per file and set of problems that other users can read or replace the login."""
+    problems = login_file_problems(path, info)
+    if not problems:
+        return
+    key = (str(path), tuple(problem.detail for problem in problems))
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    for problem in problems:
+        logger.warning("codex auth: UNPROTECTED LOGIN: %s. Fix: %s", problem.detail, problem.fix)
 
 
 Stamp = tuple[int, int, int]
@@ -354,15 +488,47 @@ def _not_writable(path: Path, what: str, exc: OSError) -> CodexAuthFileNotWritab
     )
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _open_lock_file(lock_path: Path, auth_path: Path) -> int:
-    """A descriptor to flock; read-only when the file exists but cannot be created or written."""
+    """A descriptor to flock; read-only when the file exists but cannot be created or written.
+
+    Never follows a symlink: whoever can write the folder could otherwise make us create or
+    lock any file the link names.
+    """
     try:
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CodexAuthFileNotWritableError(
+                f"The ChatGPT login in {auth_path} needs refreshing, but its lock file {lock_path} is a "
+                "symbolic link, which is never followed. It was not refreshed, so its refresh token is "
+                f"unspent. Remove the link (`rm {lock_path}`); the lock is recreated as a plain file.",
+                path=auth_path,
+            ) from None
         try:
-            return os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+            return os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC | _NOFOLLOW)
         except OSError:
             raise _not_writable(auth_path, f"the lock file {lock_path.name} in its folder", exc) from None
+
+
+def real_login_path(path: Path) -> Path:
+    """Where a login really is: a symlinked `auth.json` is refreshed in its target, the link is kept."""
+    return Path(os.path.realpath(path))
+
+
+def lock_paths(auth_path: Path) -> list[Path]:
+    """The `auth.lock` files a refresh of `auth_path` takes, in this order.
+
+    The Codex CLI locks `auth.lock` beside the `auth.json` path it was given, without resolving
+    links. When `auth.json` is a symlink into another folder, a CLI may be using either path, so
+    we lock beside the link first, then beside the file it points to (always in that order, so
+    two of us cannot deadlock). Folders are resolved, so one folder is locked once.
+    """
+    link_folder = Path(os.path.realpath(Path(os.path.abspath(auth_path)).parent))
+    real_folder = real_login_path(auth_path).parent
+    return [folder / C.AUTH_LOCK_FILE for folder in dict.fromkeys([link_folder, real_folder])]
 
 
 def _wait_for_flock(fd: int, timeout: float) -> bool:
@@ -384,27 +550,41 @@ def _wait_for_flock(fd: int, timeout: float) -> bool:
 
 @contextlib.contextmanager
 def auth_lock(auth_path: Path, timeout: float = C.AUTH_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-    """`flock(LOCK_EX)` on `<folder>/auth.lock`: the lock the Codex CLI takes to refresh."""
-    lock_path = auth_path.parent / C.AUTH_LOCK_FILE
-    fd = _open_lock_file(lock_path, auth_path)
+    """`flock(LOCK_EX)` on `auth.lock`, the lock the Codex CLI takes to refresh (see `lock_paths`)."""
+    deadline = time.monotonic() + timeout
+    held: list[int] = []
+    seen: set[tuple[int, int]] = set()
     try:
-        if not _wait_for_flock(fd, timeout):
-            raise CodexAuthRefreshUnavailableError(
-                f"Waited {timeout:g} s for {lock_path}, which another program refreshing this login holds; "
-                "the stored login is unchanged and the refresh is tried again later.",
-                path=auth_path,
-            )
+        for lock_path in lock_paths(auth_path):
+            fd = _open_lock_file(lock_path, auth_path)
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) in seen:  # one folder reached twice (a bind mount): lock it once
+                os.close(fd)
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            held.append(fd)
+            if not _wait_for_flock(fd, max(0.0, deadline - time.monotonic())):
+                raise CodexAuthRefreshUnavailableError(
+                    f"Waited {timeout:g} s for {lock_path}, which another program refreshing this login "
+                    "holds; the stored login is unchanged and the refresh is tried again later.",
+                    path=auth_path,
+                )
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        for fd in reversed(held):
+            os.close(fd)  # closing releases the lock
 
 
 @contextlib.contextmanager
 def _write_lock(auth_path: Path) -> Iterator[None]:
-    """The CLI's writer lock on `auth.json.lock`; best effort, as we already hold `auth.lock`."""
+    """The CLI's writer lock on `auth.json.lock` beside the file written; best effort, as we hold `auth.lock`."""
     fd = None
     with contextlib.suppress(OSError):
-        fd = os.open(auth_path.parent / C.AUTH_WRITE_LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(
+            auth_path.parent / C.AUTH_WRITE_LOCK_FILE,
+            os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW,
+            0o600,
+        )
     try:
         if fd is not None and not _wait_for_flock(fd, 1.0):
             logger.debug("codex auth: %s.lock stayed busy; writing without it", auth_path.name)
@@ -550,9 +730,14 @@ def _transient(status: int) -> bool:
 
 
 def _token_headers() -> dict[str, str]:
-    from .openai_client import user_agent  # imported late: openai_client imports this module
+    from .openai_client import accept_encoding, user_agent  # late: openai_client imports this module
 
-    return {"originator": C.ORIGINATOR, "user-agent": user_agent(), "accept": "application/json"}
+    return {
+        "originator": C.ORIGINATOR,
+        "user-agent": user_agent(),
+        "accept": "application/json",
+        "accept-encoding": accept_encoding(),
+    }
 
 
 def _scrub(text: str, *secrets: str | None) -> str:
@@ -583,7 +768,12 @@ class RefreshPolicy:
 
 
 def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshPolicy) -> dict[str, Any]:
-    """Spend `refresh_token` at the token endpoint, as the CLI does; retry only passing failures."""
+    """Spend `refresh_token` at the token endpoint, as the CLI does; retry only passing failures.
+
+    `policy.timeout` bounds the whole exchange, retries included, and the answer is read only up
+    to `MAX_TOKEN_REPLY_BYTES`: a slow or flooding endpoint cannot hold the refresh (and the
+    `auth.lock` other programs wait on) or the memory of the process.
+    """
     body = {
         "client_id": C.OAUTH_CLIENT_ID,
         "grant_type": "refresh_token",
@@ -591,28 +781,86 @@ def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshP
         "refresh_reason": reason,
     }
     problem = "no attempt was made"
-    timeout = httpx.Timeout(policy.timeout, connect=min(policy.timeout, C.DEFAULT_CONNECT_TIMEOUT_SECONDS))
-    with httpx.Client(timeout=timeout, headers=_token_headers(), verify=_ssl_context()) as client:
-        for attempt in range(max(1, policy.attempts)):
-            if attempt:
-                time.sleep(policy.pause(attempt))
-            try:
-                response = client.post(settings.token_url(), json=body)
-            except httpx.RequestError as exc:
-                problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
-                continue
-            if _transient(response.status_code):
-                problem = f"HTTP {response.status_code}"
-                continue
-            if response.status_code != 200:
-                raise _refused(response, path)
-            return _answer(response, path)
+    deadline = time.monotonic() + policy.timeout
+    attempts, tried = max(1, policy.attempts), 0
+    for attempt in range(attempts):
+        if attempt:
+            pause = policy.pause(attempt)
+            if time.monotonic() + pause >= deadline:
+                break
+            time.sleep(pause)
+        tried += 1
+        try:
+            response = _post_within(settings.token_url(), body, deadline)
+        except httpx.RequestError as exc:
+            problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
+            continue
+        except TimeoutError:
+            problem = f"no complete answer within {policy.timeout:g} s"
+            break
+        except LimitExceeded as exc:
+            raise CodexAuthRefreshUnavailableError(
+                f"The token endpoint's answer to the refresh of {path} was not read: {exc}. The stored "
+                "login is unchanged and the refresh is tried again on a later request; should that "
+                f"report the refresh token as already used: {LOGIN_HINT}",
+                path=path,
+            ) from None
+        if _transient(response.status_code):
+            problem = f"HTTP {response.status_code}"
+            continue
+        if response.status_code != 200:
+            raise _refused(response, path)
+        return _answer(response, path)
     raise CodexAuthRefreshUnavailableError(
         f"Cannot reach the token endpoint to refresh the ChatGPT login in {path} "
-        f"({problem}, {max(1, policy.attempts)} attempts); the stored login is unchanged and the "
+        f"({problem}, {tried} attempt{'s' if tried > 1 else ''}); the stored login is unchanged and the "
         "refresh is tried again on a later request.",
         path=path,
     )
+
+
+def _post_within(url: str, body: dict[str, Any], deadline: float) -> httpx.Response:
+    """POST `body` and read the answer (at most `MAX_TOKEN_REPLY_BYTES`) before `deadline`, or raise.
+
+    httpx's timeouts are per read; the whole exchange (connect, headers, body) runs on a private
+    event loop under `asyncio.wait_for`, the one way to bound all of it. This function blocks: it
+    runs in a worker thread (async callers) or the calling thread (sync callers).
+    """
+
+    async def post() -> httpx.Response:
+        async with (
+            httpx.AsyncClient(
+                timeout=budget(deadline), headers=_token_headers(), verify=_ssl_context()
+            ) as client,
+            client.stream("POST", url, json=body) as response,
+        ):
+            content = await aread_capped(
+                response.aiter_bytes(), C.MAX_TOKEN_REPLY_BYTES, what="the token endpoint's answer"
+            )
+            return buffered(response, content)
+
+    async def bounded() -> httpx.Response:
+        return await asyncio.wait_for(post(), max(0.0, deadline - time.monotonic()))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(bounded())
+    # Called on a thread that runs an event loop (a sync call made from async code): use another.
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(bounded()))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="codex-token-request", daemon=True)
+    worker.start()
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _answer(response: httpx.Response, path: Path) -> dict[str, Any]:
@@ -627,6 +875,69 @@ def _answer(response: httpx.Response, path: Path) -> dict[str, Any]:
             path=path,
         )
     return data
+
+
+# --------------------------------------------------------------------------- the file store
+
+
+class FileTokenStore(TokenStore):
+    """`auth.json` itself, refreshed under the Codex CLI's `auth.lock`: the default, right on one host."""
+
+    kind = "file"
+
+    def load(self, path: Path) -> AuthRecord:
+        """The parsed file, from memory unless its inode, mtime or size changed (one `stat`)."""
+        state = _state_for(path)
+        stamp = file_stamp(path)
+        record = state.cached(stamp)
+        return record if record is not None else state.adopt(read_auth_file(path), stamp)
+
+    def reload(self, path: Path) -> AuthRecord:
+        state = _state_for(path)
+        stamp = file_stamp(path)
+        return state.adopt(read_auth_file(path), stamp)
+
+    def locked(self, current: AuthRecord, timeout: float) -> contextlib.AbstractContextManager[None]:
+        return auth_lock(current.path, timeout)
+
+    @contextlib.contextmanager
+    def saving(self, current: AuthRecord) -> Iterator[Save]:
+        with _PendingWrite(real_login_path(current.path)) as pending:
+            yield functools.partial(self._save, _state_for(current.path), pending, current)
+
+    def status(self, path: Path) -> StoreStatus:
+        return StoreStatus(kind=self.kind, where=str(path))
+
+    def write_back(self, record: AuthRecord) -> bool:
+        """Write tokens another store holds into `auth.json` when it can be written; False when not."""
+        path = record.path
+        try:
+            with _PendingWrite(real_login_path(path)) as pending, _write_lock(pending.target):
+                pending.commit(record.raw)
+        except (CodexAuthFileNotWritableError, OSError) as exc:
+            logger.debug("codex auth: %s stays as it is (%s)", path, getattr(exc, "strerror", None) or exc)
+            return False
+        _state_for(path).saved(record, file_stamp(path))
+        return True
+
+    @staticmethod
+    def _save(state: _LoginState, pending: _PendingWrite, current: AuthRecord, record: AuthRecord) -> None:
+        """Write back; when that fails, keep the new tokens in memory and say who is logged out."""
+        path = record.path
+        try:
+            with _write_lock(pending.target):
+                pending.commit(record.raw)
+            state.saved(record, file_stamp(path))
+        except OSError as exc:
+            state.keep_unsaved(current, record)
+            logger.error(
+                "codex auth: refreshed the ChatGPT login but could not save it to %s (%s). The refresh "
+                "token stored there is now spent: the Codex CLI and every other program using that file "
+                "will be signed out and need `codex login`. This process keeps working with the new tokens "
+                "in memory until it exits.",
+                path,
+                exc.strerror or type(exc).__name__,
+            )
 
 
 # --------------------------------------------------------------------------- the manager
@@ -654,8 +965,9 @@ def _land(flights: dict[str, asyncio.Task[AuthRecord]], key: str, task: asyncio.
 class CodexTokenManager:
     """Hands out the current credentials of one login and refreshes it, never twice at once.
 
-    The file is re-read only when its inode, mtime or size changed; a request that finds the
-    token fresh costs one `stat`.
+    Where the tokens live is the token store's business (`token_store`: a deployment's setting,
+    else `CODEX_TOKEN_STORE`, else `auth.json`); a request that finds the token fresh costs the
+    store's `load`, one `stat` for both stores.
     """
 
     def __init__(
@@ -664,9 +976,11 @@ class CodexTokenManager:
         *,
         codex_home: str | None = None,
         policy: RefreshPolicy | None = None,
+        token_store: str | None = None,
     ) -> None:
         self._explicit_file = auth_file
         self._explicit_home = codex_home
+        self._store_setting = token_store
         self.policy = policy or RefreshPolicy()
         self._state: _LoginState | None = None
         self._flights_lock = threading.Lock()
@@ -681,6 +995,11 @@ class CodexTokenManager:
     def path(self) -> Path:
         return settings.auth_file(self._explicit_file, self._explicit_home)
 
+    @property
+    def store(self) -> TokenStore:
+        """The token store in use (read per call, like every setting); shared by the process."""
+        return open_store(self._store_setting)
+
     def _login_state(self, path: Path) -> _LoginState:
         state = self._state
         if state is None or state.path != path:
@@ -690,20 +1009,19 @@ class CodexTokenManager:
     # -- reading -------------------------------------------------------------------------------
 
     def load(self) -> AuthRecord:
-        """The parsed file, from memory unless it changed since the last read."""
+        """The parsed file, from memory unless it changed since the last read (blocking file I/O)."""
         return self._load(self.path)
 
+    async def aload(self) -> AuthRecord:
+        """`load` for an event loop: the `stat` and any read run in a worker thread, never on the loop."""
+        return await asyncio.to_thread(self.load)
+
     def _load(self, path: Path) -> AuthRecord:
-        state = self._login_state(path)
-        stamp = file_stamp(path)
-        record = state.cached(stamp)
-        return record if record is not None else state.adopt(read_auth_file(path), stamp)
+        return self.store.load(path)
 
     def _reload(self, path: Path) -> AuthRecord:
-        """Read the file whatever the cache says (under `auth.lock`, where it must be current)."""
-        state = self._login_state(path)
-        stamp = file_stamp(path)
-        return state.adopt(read_auth_file(path), stamp)
+        """The store's current tokens whatever is cached (under its lock, where they must be current)."""
+        return self.store.reload(path)
 
     # -- the public interface ------------------------------------------------------------------
 
@@ -715,8 +1033,8 @@ class CodexTokenManager:
         return self._obtain(record, forced=False).credentials
 
     async def aget_credentials(self) -> Credentials:
-        """`get_credentials` for an event loop: a refresh runs in a worker thread, shared by all tasks."""
-        record = self.load()
+        """`get_credentials` for an event loop: file I/O and a refresh run in worker threads."""
+        record = await self.aload()
         if not record.due():
             return record.credentials
         return (await self._aobtain(record, forced=False)).credentials
@@ -730,7 +1048,7 @@ class CodexTokenManager:
         return self._obtain(record, forced=forced).credentials
 
     async def arefresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
-        record = self.load()
+        record = await self.aload()
         forced = _same_token(record, rejected)
         if not forced and not record.due():
             return record.credentials
@@ -806,7 +1124,7 @@ class CodexTokenManager:
         return await asyncio.shield(task)
 
     def _refresh_blocking(self, stale: AuthRecord, forced: bool) -> AuthRecord:
-        """Refresh `stale` unless someone did already: threads queue here, processes on `auth.lock`."""
+        """Refresh `stale` unless someone did already: threads queue here, processes on the store's lock."""
         path = stale.path
         state = self._login_state(path)
         waiting_since = time.monotonic()
@@ -818,18 +1136,19 @@ class CodexTokenManager:
             if shared is not None and shared.at >= waiting_since:
                 raise shared.again()  # the refresh we queued behind failed; do not repeat it
             try:
-                with auth_lock(path, self.policy.lock_timeout):
+                store = self.store
+                with store.locked(current, self.policy.lock_timeout):
                     current = self._reload(path)
                     if _superseded(current, stale, forced):
                         logger.debug("codex auth: another program refreshed %s; using its tokens", path)
                         return current
-                    return self._rotate(state, current, forced)
+                    return self._rotate(store, current, forced)
             except CodexAuthRefreshError as exc:
                 state.note_failure(current.refresh_token, exc)
                 raise
 
-    def _rotate(self, state: _LoginState, current: AuthRecord, forced: bool) -> AuthRecord:
-        """Spend the refresh token and write the new tokens back; called under `auth.lock`."""
+    def _rotate(self, store: TokenStore, current: AuthRecord, forced: bool) -> AuthRecord:
+        """Spend the refresh token and save the new tokens in the store; called under its lock."""
         path = current.path
         if current.refresh_token is None:
             raise CodexAuthRefreshError(
@@ -837,7 +1156,7 @@ class CodexTokenManager:
                 path=path,
             )
         reason = C.REFRESH_REASON_UNAUTHORIZED if forced else C.REFRESH_REASON_PROACTIVE
-        with _PendingWrite(path) as pending:
+        with store.saving(current) as save:
             answer = request_tokens(current.refresh_token, reason, path, self.policy)
             try:
                 record = parse_auth_data(merge_tokens(current.raw, answer), path)
@@ -847,7 +1166,7 @@ class CodexTokenManager:
                     f"not a JWT; the old refresh token is spent. {LOGIN_HINT}",
                     path=path,
                 ) from None
-            self._save(state, pending, current, record)
+            save(record)
         expires_at = record.credentials.expires_at
         logger.info(
             "codex auth: refreshed %s (%s); the new access token expires in %s s",
@@ -857,29 +1176,9 @@ class CodexTokenManager:
         )
         return record
 
-    @staticmethod
-    def _save(state: _LoginState, pending: _PendingWrite, current: AuthRecord, record: AuthRecord) -> None:
-        """Write back; when that fails, keep the new tokens in memory and say who is logged out."""
-        path = record.path
-        try:
-            with _write_lock(path):
-                pending.commit(record.raw)
-            state.saved(record, file_stamp(path))
-        except OSError as exc:
-            state.keep_unsaved(current, record)
-            logger.error(
-                "codex auth: refreshed the ChatGPT login but could not save it to %s (%s). The refresh "
-                "token stored there is now spent: the Codex CLI and every other program using that file "
-                "will be signed out and need `codex login`. This process keeps working with the new tokens "
-                "in memory until it exits.",
-                path,
-                exc.strerror or type(exc).__name__,
-            )
-
 
 def _apply(request: httpx.Request, credentials: Credentials) -> None:
-    request.headers["Authorization"] = f"Bearer {credentials.access_token}"
-    request.headers[HEADER_ACCOUNT_ID] = credentials.account_id
+    request.headers.update(credentials.headers())
 
 
 class CodexAuth(httpx.Auth):

@@ -11,7 +11,6 @@ Tokens are never printed. Exit codes are listed in `codex-litellm --help`.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -24,26 +23,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import jwt
 import platformdirs
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__, settings, usage_snapshot
-from .auth import AuthRecord, CodexTokenManager, decode_jwt_claims, parse_auth_data, parse_rfc3339
-from .catalog import AUTHORITATIVE_SOURCES, ModelCatalog, ModelInfo
-from .constants import JWT_AUTH_CLAIM, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
-from .exceptions import CodexAuthError
+from .bounded import LimitExceeded, budget, buffered, read_capped
+from .constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
 from .log import RedactingFilter
+
+if TYPE_CHECKING:
+    from .auth import AuthRecord, CodexTokenManager, LoginFileProblem
+    from .catalog import ModelCatalog, ModelInfo
+    from .token_store import StoreStatus
+
+# The login, catalog and LiteLLM modules (openai, LiteLLM: seconds to import) are imported by the
+# commands that use them, so that `--help` and `--version` answer at once.
 
 PACKAGE = "litellm-codex-oauth-provider"
 PROFILE_CLAIM = "https://api.openai.com/profile"
-#: Used when the package metadata cannot be read (a source checkout without an install).
-LITELLM_REQUIREMENT = "litellm>=1.106.2,<1.107"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -116,19 +118,20 @@ def _mode_text(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
-def _mode_safe(mode: int) -> bool:
-    """Only the owner may read or write the file (0600, or stricter)."""
-    return stat.S_IMODE(mode) & 0o077 == 0
-
-
 # --------------------------------------------------------------------------- the login
 
 
 def _manager() -> CodexTokenManager:
+    from .auth import CodexTokenManager
+
     return CodexTokenManager()
 
 
 def _claims(token: Any) -> dict[str, Any]:
+    import jwt
+
+    from .auth import decode_jwt_claims
+
     if not isinstance(token, str) or not token:
         return {}
     try:
@@ -137,26 +140,81 @@ def _claims(token: Any) -> dict[str, Any]:
         return {}
 
 
+def _store_status(manager: CodexTokenManager) -> StoreStatus:
+    """The token store's status; a store that cannot even be opened reports why."""
+    from .exceptions import CodexAuthError
+    from .token_store import StoreStatus, redact, store_spec
+
+    try:
+        return manager.store.status(manager.path)
+    except CodexAuthError as exc:
+        return StoreStatus(kind=store_spec().lower(), where=redact(store_spec()), detail=exc.message)
+
+
+def _store_json(status: StoreStatus) -> dict[str, Any]:
+    age = time.time() - status.issued_at if status.issued_at is not None else None
+    return {
+        "kind": status.kind,
+        "where": status.where,
+        "reachable": status.reachable,
+        "detail": status.detail,
+        "version": status.version,
+        "token_issued_at": _iso(status.issued_at),
+        "token_age_seconds": round(age) if age is not None else None,
+        "saved_at": _iso(status.saved_at),
+    }
+
+
+def _store_text(status: StoreStatus) -> Text:
+    from .token_store import FILE
+
+    if status.kind == FILE:
+        return Text("auth.json (CODEX_TOKEN_STORE unset or file)")
+    if status.reachable is False:
+        return Text(f"{status.where}: UNREACHABLE ({status.detail})", style="red")
+    if status.reachable is None:
+        return Text(f"{status.where}: {status.detail}", style="red")
+    text = f"{status.where}: reachable"
+    if status.issued_at is not None:
+        text += f", token issued {_relative(status.issued_at)}"
+    if status.saved_at is not None:
+        text += f", saved {_relative(status.saved_at)} (version {status.version})"
+    if status.detail:
+        text += f"; {status.detail}"
+    return Text(text, style="yellow" if status.detail and status.issued_at is not None else "")
+
+
 @dataclass
 class LoginFacts:
     """What `status` shows of a login: never a token."""
 
     auth_file: Path
     file_mode: int | None = None
+    #: Who else can read or replace the login (auth.login_file_problems: owner, mode, folder).
+    file_problems: list[LoginFileProblem] = field(default_factory=list)
     account_id: str | None = None
     plan: str | None = None
     email: str | None = None
     expires_at: float | None = None
     last_refresh: float | None = None
     error: str | None = None
+    store: StoreStatus | None = None
 
     @classmethod
     def read(cls, manager: CodexTokenManager) -> LoginFacts:
+        from .auth import login_file_problems, read_auth_file
+        from .exceptions import CodexAuthError, CodexTokenStoreError, CodexTokenStoreUnavailableError
+
         facts = cls(auth_file=manager.path)
         with contextlib.suppress(OSError):
             facts.file_mode = facts.auth_file.stat().st_mode
+            facts.file_problems = login_file_problems(facts.auth_file)
+        facts.store = _store_status(manager)
         try:
-            record = manager.load()
+            try:
+                record = manager.load()
+            except (CodexTokenStoreError, CodexTokenStoreUnavailableError):
+                record = read_auth_file(manager.path)  # the store's row says what is wrong with it
         except CodexAuthError as exc:
             facts.error = exc.message
             return facts
@@ -164,6 +222,8 @@ class LoginFacts:
         return facts
 
     def fill(self, record: AuthRecord) -> None:
+        from .auth import parse_rfc3339
+
         tokens = record.raw.get("tokens") or {}
         access = _claims(record.credentials.access_token)
         identity = _claims(tokens.get("id_token"))
@@ -179,7 +239,9 @@ class LoginFacts:
         data: dict[str, Any] = {
             "auth_file": str(self.auth_file),
             "file_mode": _mode_text(self.file_mode) if self.file_mode is not None else None,
-            "file_mode_safe": _mode_safe(self.file_mode) if self.file_mode is not None else None,
+            "file_mode_safe": not self.file_problems if self.file_mode is not None else None,
+            "file_problems": [problem.detail for problem in self.file_problems],
+            "token_store": _store_json(self.store) if self.store is not None else None,
         }
         if self.error is not None:
             return {**data, "error": self.error}
@@ -266,19 +328,19 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     grid.add_column()
     grid.add_row("auth file", Text(str(facts.auth_file)))
     if facts.file_mode is not None:
-        safe = _mode_safe(facts.file_mode)
         mode = _mode_text(facts.file_mode)
         grid.add_row(
             "file mode",
-            Text(f"{mode} (safe: only you can read it)")
-            if safe
-            else Text(
-                f"{mode} (UNSAFE: others can read your tokens; chmod 600 {facts.auth_file})", style="red"
-            ),
+            Text(f"{mode} (UNSAFE: other users can read or replace it, see below)", style="red")
+            if facts.file_problems
+            else Text(f"{mode} (safe: only you can read it)"),
         )
+    if facts.store is not None:
+        grid.add_row("token store", _store_text(facts.store))
     if facts.error is not None:
         grid.add_row("login", Text(facts.error, style="red"))
         console.print(grid)
+        _print_file_problems(console, facts.file_problems)
         return
     expired = facts.expires_at is not None and facts.expires_at <= time.time()
     grid.add_row("account", Text(facts.account_id or "unknown"))
@@ -295,8 +357,15 @@ def _print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | No
     )
     grid.add_row("last refresh", Text(_when(facts.last_refresh)))
     console.print(grid)
+    _print_file_problems(console, facts.file_problems)
     console.print()
     _print_usage(console, snapshot)
+
+
+def _print_file_problems(console: Console, problems: list[LoginFileProblem]) -> None:
+    for problem in problems:
+        console.print(Text(f"UNSAFE: {problem.detail}", style="red"))
+        console.print(Text(f"   fix: {problem.fix}"))
 
 
 def _bar(percent: float, width: int = 30) -> Text:
@@ -396,6 +465,9 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
     Fast tier (`codex/gpt-5.5-fast`). When the backend cannot be reached, the cached (else
     bundled) catalog is shown and the exit status is 4.
     """
+    from .catalog import AUTHORITATIVE_SOURCES
+    from .exceptions import CodexAuthError
+
     manager = _manager()
     try:
         manager.load()
@@ -443,6 +515,8 @@ def models(as_json: bool, show_all: bool, refresh: bool) -> None:
 
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+#: The doctor's catalog request may take this long in all.
+_DOCTOR_CATALOG_SECONDS = 20.0
 
 
 @dataclass
@@ -478,48 +552,52 @@ class _Doctor:
         self._json(path)
         self._tokens(path)
         self._jwt(path)
+        self._store()
         self._token()
         self._backend()
-        self._litellm()
+        self._versions()
+        self._refinements()
         return self.checks
 
     def _file(self, path: Path, login: str) -> None:
+        from .auth import read_login_bytes
+        from .exceptions import CodexAuthError
+
         if not path.exists():
             self.add("login file", FAIL, f"{path} does not exist", login)
             return
-        if not path.is_file():
-            self.add("login file", FAIL, f"{path} is not a file", login)
+        try:
+            raw, _ = read_login_bytes(path)  # a regular file of sane size only: never a FIFO or a device
+        except CodexAuthError as exc:
+            fix = f"chmod 600 {path} (as its owner)" if path.is_file() else login
+            self.add("login file", FAIL, exc.message, fix)
             return
         try:
-            self.text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            self.add(
-                "login file",
-                FAIL,
-                f"{path} cannot be read: {exc.strerror}",
-                f"chmod 600 {path} (as its owner)",
-            )
-            return
+            self.text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self.add("login file", FAIL, f"{path} is not UTF-8 text", "Run `codex login` to write it again.")
             return
         self.add("login file", PASS, f"{path} is present and readable")
 
     def _mode(self, path: Path) -> None:
+        """Fails when another user can read or replace the login (owner, mode, folder), as ssh would."""
+        from .auth import login_file_problems
+
         try:
             mode = path.stat().st_mode
         except OSError:
             self.add("file mode", SKIP, "no login file")
             return
-        if _mode_safe(mode):
-            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it")
-        else:
-            self.add(
-                "file mode",
-                FAIL,
-                f"{_mode_text(mode)}: other users can read your ChatGPT tokens",
-                f"chmod 600 {path}",
-            )
+        problems = login_file_problems(path)
+        if not problems:
+            self.add("file mode", PASS, f"{_mode_text(mode)}: only you can read it or replace it")
+            return
+        self.add(
+            "file mode",
+            FAIL,
+            "; ".join(problem.detail for problem in problems),
+            " && ".join(dict.fromkeys(problem.fix for problem in problems)),
+        )
 
     def _json(self, path: Path) -> None:
         if self.text is None:
@@ -569,6 +647,9 @@ class _Doctor:
         )
 
     def _jwt(self, path: Path) -> None:
+        from .auth import parse_auth_data
+        from .exceptions import CodexAuthError
+
         if self.data is None:
             self.add("JWT", SKIP, "no access token")
             return
@@ -585,7 +666,35 @@ class _Doctor:
             + (f", expiry {_iso(expiry)}" if expiry is not None else ", no expiry claim"),
         )
 
+    def _store(self) -> None:
+        """Only with CODEX_TOKEN_STORE set: the store answers, and its login (not the file's) is checked next."""
+        from .exceptions import CodexAuthError
+        from .token_store import FILE
+
+        status = _store_status(self.manager)
+        if status.kind == FILE:
+            return
+        fix = (
+            "Start Redis or point CODEX_TOKEN_STORE at a reachable one; set CODEX_TOKEN_STORE_KEY to the "
+            "fleet's key (docs/authentication.md)."
+        )
+        if not status.reachable:
+            self.add("token store", FAIL, f"{status.where}: {status.detail}", fix)
+            return
+        try:
+            record = self.manager.load()  # the store's tokens (seeded from auth.json when it has none)
+        except CodexAuthError as exc:
+            self.add("token store", FAIL, f"{status.where}: {exc.message}", fix)
+            return
+        if self.record is not None:
+            self.record = record  # the login requests use is the store's: check that one next
+        status = _store_status(self.manager)
+        age = f", token issued {_relative(status.issued_at)}" if status.issued_at is not None else ""
+        self.add("token store", PASS, f"{status.where}: reachable{age}")
+
     def _token(self) -> None:
+        from .exceptions import CodexAuthError
+
         record = self.record
         if record is None:
             self.add("token", SKIP, "no decodable access token")
@@ -634,16 +743,32 @@ class _Doctor:
         import httpx
 
         from .catalog import ModelCatalog as Catalog
+        from .exceptions import CodexAuthError
         from .openai_client import CodexOpenAIClient, user_agent
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
+        deadline = time.monotonic() + _DOCTOR_CATALOG_SECONDS
         try:
-            response = client._client.get(
+            with client._client.stream(
+                "GET",
                 base + MODELS_PATH,
                 params={"client_version": settings.client_version()},
                 headers={"originator": ORIGINATOR, "User-Agent": user_agent(), "Accept": "application/json"},
-                timeout=httpx.Timeout(20.0, connect=10.0),
-            )
+                timeout=budget(deadline),
+            ) as streamed:
+                content = b""
+                if streamed.status_code == 200:  # read up to the catalog's size cap, within the time
+                    content = read_capped(
+                        streamed.iter_bytes(),
+                        MAX_CATALOG_BYTES,
+                        deadline=deadline,
+                        seconds=_DOCTOR_CATALOG_SECONDS,
+                        what="the model catalog",
+                    )
+                response = buffered(streamed, content)
+        except LimitExceeded as exc:
+            self.add("backend", FAIL, f"{base}{MODELS_PATH}: {exc}", "Check CODEX_API_BASE; try again later.")
+            return
         except CodexAuthError as exc:
             self.add("backend", FAIL, exc.message, "Run `codex login` to sign in again.")
             return
@@ -679,36 +804,32 @@ class _Doctor:
             return
         self.add("backend", PASS, f"{base}: catalog with {len(catalog)} models")
 
-    def _litellm(self) -> None:
-        from packaging.requirements import Requirement
-        from packaging.version import Version
+    def _versions(self) -> None:
+        from . import versions
 
-        requirement = _litellm_requirement()
+        for name in ("litellm", "openai"):
+            verdict = versions.assess(name, versions.installed_version(name))
+            self.add(versions.LABELS[name], PASS if verdict.supported else FAIL, verdict.detail, verdict.fix)
+
+    def _refinements(self) -> None:
+        """The LiteLLM adjustments (litellm_compat) this LiteLLM version takes; off ones are named."""
         try:
-            installed = importlib.metadata.version("litellm")
-        except importlib.metadata.PackageNotFoundError:
-            self.add("LiteLLM", FAIL, "not installed", f"pip install '{requirement}'")
+            from . import provider  # noqa: F401 - applies the adjustments, as any use of the provider does
+        except Exception as exc:  # LiteLLM missing or broken: the version check above says so
+            self.add("refinements", SKIP, f"the provider cannot be loaded: {type(exc).__name__}: {exc}")
             return
-        if requirement.specifier.contains(Version(installed), prereleases=True):
-            self.add("LiteLLM", PASS, f"{installed} (supported: {requirement.specifier})")
-        else:
-            self.add(
-                "LiteLLM",
-                FAIL,
-                f"{installed} is not a supported version ({requirement.specifier})",
-                f"pip install '{Requirement(f'litellm{requirement.specifier}')}'",
-            )
+        from .litellm_compat import refinements
 
-
-def _litellm_requirement() -> Any:
-    from packaging.requirements import Requirement
-
-    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        for line in importlib.metadata.requires(PACKAGE) or []:
-            requirement = Requirement(line)
-            if requirement.name == "litellm" and requirement.marker is None:
-                return requirement
-    return Requirement(LITELLM_REQUIREMENT)
+        off = [r for r in refinements() if not r.active]
+        if not off:
+            self.add("refinements", PASS, "all on: " + "; ".join(r.name for r in refinements()))
+            return
+        self.add(
+            "refinements",
+            FAIL,
+            "off on this LiteLLM: " + "; ".join(f"{r.name} ({r.detail})" for r in off),
+            "Everything else works; install a tested LiteLLM version (see the LiteLLM line) to have them.",
+        )
 
 
 @main.command(epilog=EXIT_CODES_HELP, short_help="Check login, backend and LiteLLM; exit 0 when all pass.")
@@ -719,7 +840,8 @@ def doctor(as_json: bool) -> None:
     Checks: the login file is present and readable, its mode is 0600, it is valid JSON, it
     holds the tokens, the access token decodes, it is valid or can be refreshed (an expired
     token is refreshed, as the next request would), the backend answers with its model
-    catalog, and the installed LiteLLM version is supported. A check that needs an earlier
+    catalog, the installed LiteLLM and openai are versions this package supports, and this
+    LiteLLM takes the package's refinements (litellm_compat). A check that needs an earlier
     one that failed is skipped. Exits 0 only when every check passes.
     """
     checks = _Doctor(_manager()).run()
@@ -859,6 +981,8 @@ def serve(
 
 def _announce(config: Path, host: str, port: int, workers: int, key_source: str) -> None:
     """Where the proxy listens, how to call it, and which models it serves (never the key itself)."""
+    from .exceptions import CodexAuthError
+
     console = _console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)

@@ -4,6 +4,7 @@
 
     client = OpenAI()                                  # the Codex CLI login, ~/.codex/auth.json
     reply = client.chat.completions.create(model="gpt-5.5", messages=[{"role": "user", "content": "hi"}])
+    answer = client.responses.create(model="gpt-5.5", input="hi")   # the Responses API, natively
     for chunk in client.chat.completions.create(model="gpt-5.5", messages=..., stream=True): ...
     [m.id for m in client.models.list()]
 
@@ -13,33 +14,46 @@ its connection pools), and the result is converted to the openai package's own t
 `model_validate`: `ChatCompletion`, `ChatCompletionChunk`, `Model`, and its exception classes
 (`RateLimitError`, `AuthenticationError`, `BadRequestError`, `APITimeoutError`,
 `APIConnectionError`, `InternalServerError`, …). Model names may omit the `codex/` prefix.
+`responses.create` is `litellm.responses` / `aresponses`, which reach the backend as Responses
+requests (`responses_api.py`); the answer is openai's `Response` or its stream events, built the
+way the openai package builds them from a server's JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import threading
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from os import PathLike
 from typing import Any, TypeVar
 
 import httpx
 import litellm
 import openai
+import pydantic
 from openai.pagination import AsyncPage, SyncPage
 from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response, ResponseStreamEvent
 
-from . import settings
+from . import litellm_compat, settings
 from .catalog import ModelCatalog, ModelInfo
 from .constants import DEFAULT_API_BASE, ENV_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
 from .dropin_stream import AsyncCodexStream, CodexStream
 from .exceptions import CodexAuthError, CodexBackendURLError, CodexUnknownModelError
 from .model_map import strip_provider_prefix
+from .openai_client import backoff_seconds
 from .provider import CodexAuthProvider, codex_auth_provider
 
 __all__ = ["AsyncCodexClient", "AsyncCodexStream", "CodexClient", "CodexStream", "to_openai_error"]
+
+try:  # how the openai package turns a server's JSON into its types (loosely, as the API evolves)
+    from openai._models import construct_type_unchecked as _construct
+except ImportError:  # pragma: no cover - another openai layout: strict validation instead
+    _construct = None
 
 T = TypeVar("T")
 E = TypeVar("E", bound=BaseException)
@@ -68,15 +82,14 @@ _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
 def registered_provider() -> CodexAuthProvider:
     """The provider LiteLLM routes `codex/…` to; registers `codex_auth_provider` when none is."""
     with _REGISTRATION_LOCK:
-        for entry in litellm.custom_provider_map or []:
-            if entry.get("provider") == PROVIDER_NAME:
-                handler = entry.get("custom_handler")
-                if isinstance(handler, CodexAuthProvider):
-                    return handler
-                raise RuntimeError(
-                    f"litellm.custom_provider_map sends `{PROVIDER_NAME}` to {handler!r}, "
-                    "not a CodexAuthProvider; the Codex client cannot use it"
-                )
+        handler = litellm_compat.routed_handler(PROVIDER_NAME)
+        if isinstance(handler, CodexAuthProvider):
+            return handler
+        if handler is not None:
+            raise RuntimeError(
+                f"litellm.custom_provider_map sends `{PROVIDER_NAME}` to {handler!r}, "
+                "not a CodexAuthProvider; the Codex client cannot use it"
+            )
         litellm.custom_provider_map = [
             *(litellm.custom_provider_map or []),
             {"provider": PROVIDER_NAME, "custom_handler": codex_auth_provider},
@@ -226,6 +239,26 @@ def _openai_errors() -> Iterator[None]:
         raise error from exc
 
 
+def _retryable(error: BaseException) -> bool:
+    """Passing failures only: a spent plan (429) or a refused request does not get better by retrying."""
+    if isinstance(error, openai.APIConnectionError):  # includes timeouts
+        return True
+    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+
+
+def _pause(attempt: int, error: BaseException) -> float:
+    """The Codex CLI's backoff, or the server's `retry-after` when it is short."""
+    response = getattr(error, "response", None)
+    retry_after = response.headers.get("retry-after") if isinstance(response, httpx.Response) else None
+    try:
+        seconds = float(retry_after) if retry_after is not None else None
+    except ValueError:
+        seconds = None
+    if seconds is not None and 0 <= seconds <= 60:
+        return seconds
+    return backoff_seconds(attempt)
+
+
 # --------------------------------------------------------------------------- conversion
 
 
@@ -248,6 +281,26 @@ def to_chat_completion_chunk(chunk: Any) -> ChatCompletionChunk:
     if data.get("usage") and all(_empty_choice(c) for c in choices):
         data["choices"] = []
     return ChatCompletionChunk.model_validate(data)
+
+
+def _openai_object(data: Any, type_: Any) -> Any:
+    """`data` as the openai type, built as openai builds what a server sends: the backend omits
+    fields the openai models mark required (`usage.input_tokens_details.cache_write_tokens`)."""
+    if _construct is not None:
+        return _construct(value=data, type_=type_)
+    return pydantic.TypeAdapter(type_).validate_python(data)
+
+
+def to_response(response: Any) -> Response:
+    """LiteLLM's `ResponsesAPIResponse` as openai's `Response`."""
+    return _openai_object(response.model_dump(mode="json", warnings=False), Response)
+
+
+def to_response_event(event: Any) -> ResponseStreamEvent:
+    """One of LiteLLM's Responses stream events as openai's (`ResponseCompletedEvent`, …)."""
+    # LiteLLM keeps a part it could not type as a dict; dumping it is fine, pydantic just warns.
+    data = event.model_dump(mode="json", warnings=False) if hasattr(event, "model_dump") else dict(event)
+    return _openai_object(data, ResponseStreamEvent)
 
 
 def _empty_choice(choice: dict[str, Any]) -> bool:
@@ -331,6 +384,7 @@ class _Base:
         self._provider = registered_provider()
         self.chat = _Chat(self._completions_class(self))
         self.models = self._models_class(self)
+        self.responses = self._responses_class(self)
 
     @property
     def _completions_class(self) -> type:  # the sync or async `chat.completions`
@@ -338,6 +392,10 @@ class _Base:
 
     @property
     def _models_class(self) -> type:
+        raise NotImplementedError
+
+    @property
+    def _responses_class(self) -> type:
         raise NotImplementedError
 
     def _options(self) -> dict[str, Any]:
@@ -359,11 +417,21 @@ class _Base:
     def _call_kwargs(
         self, model: str, messages: Iterable[Any], stream: bool, params: dict[str, Any]
     ) -> dict[str, Any]:
-        """`litellm.completion` arguments for one `chat.completions.create` call."""
+        """`litellm.completion` arguments for one `chat.completions.create` call.
+
+        `max_retries` becomes the call's one retry budget in the provider (see `RetryBudget`).
+        """
+        kwargs = {**self._request_kwargs(model, stream, params), "messages": list(messages)}
+        if self.max_retries is not None:
+            kwargs["max_retries"] = max(0, int(self.max_retries))
+        return kwargs
+
+    def _request_kwargs(self, model: str, stream: bool, params: dict[str, Any]) -> dict[str, Any]:
+        """`litellm.completion` / `litellm.responses` arguments: the call's parameters and the login."""
         kwargs = {k: v for k, v in params.items() if not _is_omitted(v)}
         kwargs.pop("extra_query", None)  # nothing to put it on: the backend takes no query string
         timeout = kwargs.pop("timeout", None) or self.timeout
-        kwargs.update(model=codex_model(model), messages=list(messages), stream=bool(stream))
+        kwargs.update(model=codex_model(model), stream=bool(stream))
         if self.codex_home:
             kwargs["codex_home"] = self.codex_home
         if self.auth_file:
@@ -372,9 +440,11 @@ class _Base:
             kwargs["api_base"] = self.base_url
         if timeout is not None:
             kwargs["timeout"] = timeout
-        if self.max_retries is not None:
-            kwargs["max_retries"] = max(0, int(self.max_retries))
         return kwargs
+
+    def _retries(self) -> int:
+        """`responses.create`'s retries: `max_retries`, else none (LiteLLM's handler has no budget of ours)."""
+        return max(0, int(self.max_retries or 0))
 
     def _pool(self) -> Any:
         pool = self._provider.pool_for(self.auth_file, self.codex_home)
@@ -386,7 +456,7 @@ class _Base:
 
 
 class CodexClient(_Base):
-    """The openai `OpenAI` client's interface over the Codex provider: `chat.completions`, `models`.
+    """The openai `OpenAI` client's interface over the Codex provider: `chat.completions`, `responses`, `models`.
 
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
@@ -398,6 +468,27 @@ class CodexClient(_Base):
     @property
     def _models_class(self) -> type:
         return _Models
+
+    @property
+    def _responses_class(self) -> type:
+        return _Responses
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """`responses.create`'s retries: its request goes through LiteLLM's Responses handler, which
+        has no retries of its own, so this is the only layer (chat calls use the provider's budget)."""
+        retries = self._retries()
+        for attempt in range(retries + 1):
+            try:
+                return call()
+            except Exception as exc:
+                error = to_openai_error(exc)
+                if attempt < retries and _retryable(error):
+                    time.sleep(_pause(attempt, error))
+                    continue
+                if error is exc:
+                    raise
+                raise error from exc
+        raise AssertionError("unreachable")
 
     def _catalog(self) -> ModelCatalog:
         with _openai_errors():
@@ -412,7 +503,7 @@ class CodexClient(_Base):
 
 
 class AsyncCodexClient(_Base):
-    """The openai `AsyncOpenAI` client's interface over the Codex provider: `chat.completions`, `models`.
+    """The openai `AsyncOpenAI` client's interface over the Codex provider: `chat.completions`, `responses`, `models`.
 
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
@@ -425,9 +516,29 @@ class AsyncCodexClient(_Base):
     def _models_class(self) -> type:
         return _AsyncModels
 
+    @property
+    def _responses_class(self) -> type:
+        return _AsyncResponses
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """See `CodexClient._retrying`."""
+        retries = self._retries()
+        for attempt in range(retries + 1):
+            try:
+                return await call()
+            except Exception as exc:
+                error = to_openai_error(exc)
+                if attempt < retries and _retryable(error):
+                    await asyncio.sleep(_pause(attempt, error))
+                    continue
+                if error is exc:
+                    raise
+                raise error from exc
+        raise AssertionError("unreachable")
+
     async def _catalog(self) -> ModelCatalog:
         with _openai_errors():
-            pool = self._pool()
+            pool = await asyncio.to_thread(self._pool)  # reads the login: never on the event loop
             return await self._provider.catalogs.acatalog(pool.async_client(settings.api_base(self.base_url)))
 
     async def close(self) -> None:  # type: ignore[override]
@@ -482,6 +593,42 @@ class _AsyncCompletions:
             return AsyncCodexStream(response, to_chat_completion_chunk, to_openai_error)
         with _openai_errors():
             return to_chat_completion(response)
+
+
+class _Responses:
+    def __init__(self, client: CodexClient) -> None:
+        self._client = client
+
+    def create(self, *, model: str, stream: bool | None = False, **params: Any) -> Response | CodexStream:
+        """`client.responses.create(...)`: openai's `Response`, or with `stream=True` a `CodexStream` of its events.
+
+        The request reaches the backend as the Responses request it is (`responses_api.py`):
+        `input` items with reasoning `encrypted_content`, hosted tools such as `web_search`,
+        `include`, `text.format`. `previous_response_id` and `store=True` are refused (400):
+        the backend keeps no conversations, so send the whole `input` each turn.
+        """
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = self._client._retrying(lambda: litellm.responses(**kwargs))
+        if kwargs["stream"]:
+            return CodexStream(response, to_response_event, to_openai_error)
+        with _openai_errors():
+            return to_response(response)
+
+
+class _AsyncResponses:
+    def __init__(self, client: AsyncCodexClient) -> None:
+        self._client = client
+
+    async def create(
+        self, *, model: str, stream: bool | None = False, **params: Any
+    ) -> Response | AsyncCodexStream:
+        """`await client.responses.create(...)`: openai's `Response`, or an `AsyncCodexStream` of its events."""
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = await self._client._retrying(lambda: litellm.aresponses(**kwargs))
+        if kwargs["stream"]:
+            return AsyncCodexStream(response, to_response_event, to_openai_error)
+        with _openai_errors():
+            return to_response(response)
 
 
 class _Models:

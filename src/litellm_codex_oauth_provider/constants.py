@@ -42,12 +42,17 @@ ENV_CLIENT_VERSION: Final = "CODEX_CLIENT_VERSION"
 ENV_REASONING_SUMMARY: Final = "CODEX_REASONING_SUMMARY"
 ENV_STREAM_IDLE_TIMEOUT: Final = "CODEX_STREAM_IDLE_TIMEOUT"
 ENV_MAX_RETRIES: Final = "CODEX_MAX_RETRIES"
+ENV_MAX_N: Final = "CODEX_MAX_N"
 
 DEFAULT_TIMEOUT_SECONDS: Final = 600.0
 DEFAULT_STREAM_IDLE_TIMEOUT_SECONDS: Final = 300.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 10.0
 #: The CLI retries requests 4 times from 200 ms doubling with jitter; the openai client does the same.
 DEFAULT_MAX_RETRIES: Final = 4
+#: Most answers (`n`) one call may ask for: each is a full turn on the shared plan.
+DEFAULT_MAX_N: Final = 8
+#: Most logins (Codex homes or auth files) whose clients one provider keeps open at once.
+MAX_LOGIN_POOLS: Final = 16
 
 # -- refreshing the login (docs/authentication.md) --------------------------------------------------
 #: Refresh this long before `exp`, or a quarter of a short token's life. The CLI refreshes at
@@ -68,6 +73,21 @@ REFRESH_TIMEOUT_SECONDS: Final = 20.0
 AUTH_LOCK_TIMEOUT_SECONDS: Final = 90.0
 AUTH_LOCK_FILE: Final = "auth.lock"
 AUTH_WRITE_LOCK_FILE: Final = "auth.json.lock"
+
+# -- the token store (docs/authentication.md, "Many hosts: the Redis token store") ------------------
+ENV_TOKEN_STORE: Final = "CODEX_TOKEN_STORE"
+ENV_TOKEN_STORE_KEY: Final = "CODEX_TOKEN_STORE_KEY"
+#: A Redis refresh lock lives this long unless its holder renews it (every third of it while alive),
+#: so a holder that died frees the login within this time.
+TOKEN_STORE_LOCK_TTL_SECONDS: Final = 15.0
+#: Seconds to connect to Redis, and to wait for one answer, before calling it unreachable.
+TOKEN_STORE_CONNECT_TIMEOUT_SECONDS: Final = 3.0
+TOKEN_STORE_SOCKET_TIMEOUT_SECONDS: Final = 5.0
+#: After Redis failed to answer, requests that would read it fail (or keep the token in memory) at once
+#: for this long instead of each waiting for a connection timeout; refreshes still try.
+TOKEN_STORE_RETRY_SECONDS: Final = 2.0
+#: Shortest `CODEX_TOKEN_STORE_KEY` accepted (characters of a random secret).
+TOKEN_STORE_KEY_MIN_LENGTH: Final = 32
 #: A token this close to `exp` no longer counts as usable while a refresh keeps failing.
 EXPIRY_SKEW_SECONDS: Final = 1.0
 
@@ -85,3 +105,17 @@ CODEX_RELEASE_API_URL: Final = "https://api.github.com/repos/openai/codex/releas
 CODEX_PROMPT_URL_TEMPLATE: Final = "https://raw.githubusercontent.com/openai/codex/{tag}/codex-rs/core/{file}"
 #: The catalog publishes no output limit; the GPT-5 family's is 128k tokens.
 DEFAULT_MAX_OUTPUT_TOKENS: Final = 128_000
+
+# -- size limits on what a file or a server hands us (docs/authentication.md, docs/models.md) ------
+#: A Codex login is a few KB; a larger `auth.json` is not a login and is not read.
+MAX_LOGIN_FILE_BYTES: Final = 1 << 20
+#: The token endpoint answers with three tokens, a few KB.
+MAX_TOKEN_REPLY_BYTES: Final = 64 << 10
+#: The model catalog is about 100 KB today.
+MAX_CATALOG_BYTES: Final = 8 << 20
+#: A Codex prompt file is about 20 KB; the release API answer a few KB.
+MAX_PROMPT_BYTES: Final = 1 << 20
+#: What is read of a backend's error answer (the rest is dropped unread).
+MAX_ERROR_BODY_BYTES: Final = 64 << 10
+#: The longest a Codex prompt file fetch may take in all.
+PROMPT_TIMEOUT_SECONDS: Final = 20.0

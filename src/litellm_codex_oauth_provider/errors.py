@@ -13,13 +13,20 @@ import litellm
 import openai
 
 from .constants import PROVIDER_NAME
-from .exceptions import CodexAuthError, CodexAuthRefreshUnavailableError, CodexModelError
+from .exceptions import (
+    CodexAuthError,
+    CodexAuthRefreshUnavailableError,
+    CodexModelError,
+    CodexRequestRefusedError,
+)
+from .log import redact
 
 
 class CodexStreamError(Exception):
     """A turn that failed inside the event stream (`response.failed`, `error`, cut short)."""
 
     def __init__(self, code: str | None, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        message = redact(message)  # upstream text: it reaches callers and logs
         super().__init__(f"{message} ({code})" if code else message)
         self.code = code
         self.message = message
@@ -38,12 +45,27 @@ def retryable_turn_failure(exc: BaseException) -> bool:
 
     Only failures that say nothing about the request itself: a cut connection, a stream that
     stopped early, an overloaded backend. Timeouts are not retried (each would wait again).
+    Callers ask only about failures after the response began: openai 3.x raises a connection
+    cut mid-stream as `APIConnectionError` (2.x let httpx's own error through).
     """
     if isinstance(exc, CodexStreamError):
         return exc.code in RETRYABLE_STREAM_CODES
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpx.TimeoutException | openai.APITimeoutError):
         return False
-    return isinstance(exc, httpx.TransportError | httpx.StreamError)
+    return isinstance(exc, httpx.TransportError | httpx.StreamError | openai.APIConnectionError)
+
+
+def rejects_instructions(exc: BaseException) -> bool:
+    """A 400 whose error names the `instructions` (its `param`, `code` or message).
+
+    Read from the error's body, not `str(exc)`: openai 3.x puts only `error.message` in the text,
+    and the backend may answer `{"detail": ...}` or `{"error": {"param": "instructions", ...}}`.
+    """
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    error = _error_body(exc)
+    fields = (error.get("param"), error.get("code"), error.get("message"))
+    return any(isinstance(value, str) and "instruction" in value.lower() for value in fields)
 
 
 def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
@@ -56,7 +78,8 @@ def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
     error = body.get("error", body) if isinstance(body, Mapping) else {}
     if not isinstance(error, Mapping):
         return {"message": str(error)}
-    error = dict(error)
+    # upstream text reaches callers and logs: nothing token-shaped passes
+    error = {k: redact(v) if isinstance(v, str) else v for k, v in error.items()}
     if not error.get("message") and isinstance(error.get("detail"), str):
         error["message"] = error["detail"]  # the backend's `{"detail": "..."}` shape
     return error
@@ -130,7 +153,7 @@ def _synthetic_response(status: int) -> httpx.Response:
 def _from_status(exc: openai.APIStatusError, model: str) -> Exception:
     status = exc.status_code
     error = _error_body(exc)
-    message = str(error.get("message") or exc.message)
+    message = str(error.get("message") or redact(exc.message))
     code = error.get("code") or error.get("type")
     if _is_usage_limit(error):
         text, seconds = usage_limit_message(error)
@@ -217,17 +240,19 @@ def to_litellm_error(exc: BaseException, model: str) -> BaseException:
         return litellm.ServiceUnavailableError(exc.message, llm_provider=PROVIDER_NAME, model=model)
     if isinstance(exc, CodexAuthError):
         return litellm.AuthenticationError(exc.message, llm_provider=PROVIDER_NAME, model=model)
-    if isinstance(exc, CodexModelError):
+    if isinstance(exc, CodexModelError | CodexRequestRefusedError):
         return litellm.BadRequestError(str(exc), model=model, llm_provider=PROVIDER_NAME)
     if isinstance(exc, CodexStreamError):
         return _from_stream(exc, model)
     if isinstance(exc, openai.APITimeoutError):
         return litellm.Timeout(
-            f"The Codex backend did not answer in time: {exc}", model=model, llm_provider=PROVIDER_NAME
+            f"The Codex backend did not answer in time: {redact(str(exc))}",
+            model=model,
+            llm_provider=PROVIDER_NAME,
         )
     if isinstance(exc, openai.APIConnectionError):
         return litellm.APIConnectionError(
-            f"Cannot reach the Codex backend: {exc}",
+            f"Cannot reach the Codex backend: {redact(str(exc))}",
             llm_provider=PROVIDER_NAME,
             model=model,
             request=exc.request,

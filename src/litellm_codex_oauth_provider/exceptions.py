@@ -58,6 +58,10 @@ class CodexUnknownModelError(CodexModelError):
     """A model id the live catalog does not have (the drop-in client answers it with a 404, as openai does)."""
 
 
+class CodexRequestRefusedError(ValueError):
+    """A request that asks for what only the operator may set (a login, a backend URL) or more than the cap."""
+
+
 class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
     """A refresh that failed for a passing reason (network, 5xx, lock held too long); the stored login is unchanged."""
 
@@ -68,3 +72,15 @@ class CodexAuthFileNotWritableError(CodexAuthRefreshError):
 
 class CodexBackendURLError(openai.OpenAIError, ValueError):
     """A base URL that is not the Codex backend: the ChatGPT login is never sent there."""
+
+
+class CodexTokenStoreError(CodexAuthError):
+    """The token store (`CODEX_TOKEN_STORE`) is misconfigured, or holds a login that cannot be used.
+
+    Never answered by falling back to another store: a process that quietly used its own copy
+    of the login could spend a refresh token the rest of the fleet still holds.
+    """
+
+
+class CodexTokenStoreUnavailableError(CodexAuthRefreshUnavailableError):
+    """The token store could not be reached for a refresh; a still-valid access token stays in use."""

@@ -8,8 +8,18 @@ import re
 from . import settings
 
 PACKAGE_LOGGER = "litellm_codex_oauth_provider"
-#: JWTs and bearer values, in case a library message ever carries one into our handler.
-_SECRET = re.compile(r"(eyJ[\w-]+\.[\w-]+\.[\w-]+|(?i:bearer)\s+\S+)")
+#: JWTs, bearer values and key-shaped words: what a token looks like in a message from anywhere.
+_SECRET = re.compile(
+    r"(eyJ[\w-]+\.[\w-]+\.[\w-]*"  # a JWT (access and id tokens), signature optional
+    r"|(?i:bearer)\s+[^\s\"',;]+"  # an Authorization header value
+    r"|\b(?:sk|rt|sess)[-_][\w-]{16,}"  # API keys, refresh and session tokens
+    r"|(?i:(?:refresh|access|id)_token)[\"']?\s*[:=]\s*[\"']?[^\s\"',;}]+)"  # token=..., "token": "..."
+)
+
+
+def redact(text: str) -> str:
+    """`text` with anything shaped like a token replaced: for upstream messages before anyone sees them."""
+    return _SECRET.sub("[redacted]", text)
 
 
 class RedactingFilter(logging.Filter):
@@ -17,7 +27,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _SECRET.sub("[redacted]", message)
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import platform
 import random
@@ -19,6 +20,7 @@ from openai import AsyncOpenAI, OpenAI
 
 from . import __version__, settings
 from .auth import CodexAuth, CodexTokenManager
+from .bounded import acap_error_body, cap_error_body
 from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
 from .errors import CodexStreamError
 
@@ -147,8 +149,30 @@ def user_agent() -> str:
     )
 
 
+#: The codings the Codex CLI (0.171.0) accepts, in its order.
+CODEX_CLI_CODINGS = ("zstd", "gzip")
+#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
+_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
+
+
+@functools.cache
+def accept_encoding() -> str:
+    """The Codex CLI's `accept-encoding: zstd,gzip`, less any coding httpx cannot decode here."""
+    response = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
+    try:
+        zstd = response.read() == b"ok"
+    except httpx.DecodingError:
+        zstd = False
+    return ",".join(c for c in CODEX_CLI_CODINGS if zstd or c != "zstd")
+
+
 def codex_headers() -> dict[str, str]:
-    return {HEADER_ORIGINATOR: ORIGINATOR, "User-Agent": user_agent(), "Accept": "text/event-stream"}
+    return {
+        HEADER_ORIGINATOR: ORIGINATOR,
+        "User-Agent": user_agent(),
+        "Accept": "text/event-stream",
+        "Accept-Encoding": accept_encoding(),
+    }
 
 
 def default_timeout() -> httpx.Timeout:
@@ -192,6 +216,8 @@ class CodexOpenAIClient(_BudgetedRetries, OpenAI):
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            event_hooks={"response": [cap_error_body]},
+            headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,
@@ -237,6 +263,8 @@ class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            event_hooks={"response": [acap_error_body]},
+            headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,

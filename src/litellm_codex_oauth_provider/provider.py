@@ -14,6 +14,7 @@ import copy
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,12 +26,13 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
-from . import settings, usage_snapshot
+from . import litellm_compat, responses_compat, settings, usage_snapshot
 from .auth import CodexTokenManager
 from .catalog import ModelCatalog, ModelInfo
-from .constants import HEADER_SESSION_ID, RATE_LIMIT_HEADER_PREFIX
-from .errors import CodexStreamError, retryable_turn_failure, to_litellm_error
-from .exceptions import CodexAuthError, CodexModelError
+from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
+from .deployment import LoginConfig, resolve_login
+from .errors import CodexStreamError, rejects_instructions, retryable_turn_failure, to_litellm_error
+from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError
 from .model_map import ModelSpec, resolve_model
 from .model_registry import register_catalog
 from .openai_client import (
@@ -53,9 +55,6 @@ logger = logging.getLogger(__name__)
 
 #: The tag LiteLLM puts on its own health-check calls.
 HEALTH_CHECK_TAG = "litellm-internal-health-check"
-
-#: Deployment settings that arrive among the optional params (LiteLLM passes unknown keys on).
-_LOGIN_PARAMS = ("codex_home", "codex_auth_file")
 
 
 @dataclass
@@ -121,21 +120,38 @@ class CodexAuthProvider(CustomLLM):
         self._auth_file = auth_file
         self._codex_home = codex_home
         self._lock = threading.Lock()
-        self._pools: dict[tuple[str | None, str | None], ClientPool] = {}
+        #: Least recently used first; bounded so that many distinct logins cannot grow memory.
+        self._pools: OrderedDict[tuple[str | None, str | None, str | None], ClientPool] = OrderedDict()
         self.catalogs = CatalogStore(on_catalog=register_catalog)
         self._register_known_models()
         self._codex_instructions_models: set[str] = set()
 
     # -- resolution --------------------------------------------------------------------------------
 
-    def pool_for(self, auth_file: str | None = None, codex_home: str | None = None) -> ClientPool:
-        """One token manager and client pool per login, shared by every call that uses it."""
-        key = (auth_file or self._auth_file, codex_home or self._codex_home)
+    def pool_for(
+        self, auth_file: str | None = None, codex_home: str | None = None, token_store: str | None = None
+    ) -> ClientPool:
+        """One token manager and client pool per login (and token store), shared by every call that uses it.
+
+        At most `MAX_LOGIN_POOLS` are kept; the least recently used one is dropped (its open
+        calls finish on their own clients, which the garbage collector closes afterwards).
+        """
+        key = (auth_file or self._auth_file, codex_home or self._codex_home, token_store)
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                pool = self._pools[key] = ClientPool(CodexTokenManager(key[0], codex_home=key[1]))
+                manager = CodexTokenManager(key[0], codex_home=key[1], token_store=key[2])
+                pool = self._pools[key] = ClientPool(manager)
+                while len(self._pools) > MAX_LOGIN_POOLS:
+                    self._pools.popitem(last=False)
+            else:
+                self._pools.move_to_end(key)
             return pool
+
+    def pools(self) -> list[ClientPool]:
+        """The login pools kept open now, least recently used first."""
+        with self._lock:
+            return list(self._pools.values())
 
     def _prepare(
         self,
@@ -147,18 +163,18 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any,
     ) -> _Call:
         params = dict(optional_params or {})
-        login = {k: params.pop(k, None) or (litellm_params or {}).get(k) for k in _LOGIN_PARAMS}
-        n = int(params.pop("n", None) or 1)
+        login: LoginConfig = resolve_login(params, litellm_params or {}, api_base)
+        n = _answers(params.pop("n", None))
         return _Call(
             model=model,
-            base_url=settings.api_base(api_base),
+            base_url=settings.api_base(login.api_base),
             spec=ModelSpec(model),
             info=None,
             messages=list(messages),
             optional_params=params,
             litellm_params=litellm_params or {},
             timeout=_timeout(timeout),
-            pool=self.pool_for(login["codex_auth_file"], login["codex_home"]),
+            pool=self.pool_for(login.codex_auth_file, login.codex_home, login.codex_token_store),
             n=n,
             deadline=_deadline(timeout),
             budget=call_budget(litellm_params or {}),
@@ -176,10 +192,13 @@ class CodexAuthProvider(CustomLLM):
         call.spec, call.info = resolve_model(call.model, catalog, known=self.catalogs.bundled)
 
     def _fallback_due(self, call: _Call) -> bool:
+        return self.fallback_due(call.spec.slug, call.info)
+
+    def fallback_due(self, slug: str, info: ModelInfo | None) -> bool:
         """The Codex prompt file stands in where the catalog has no instructions for the model."""
-        if call.info is not None and call.info.instructions:
+        if info is not None and info.instructions:
             return False
-        return settings.codex_mode() or call.spec.slug in self._codex_instructions_models
+        return settings.codex_mode() or slug in self._codex_instructions_models
 
     def _request(self, call: _Call, fallback_instructions: str | None) -> CodexRequest:
         return build_request(
@@ -209,11 +228,7 @@ class CodexAuthProvider(CustomLLM):
 
     def _instructions_rejected(self, exc: BaseException, call: _Call) -> bool:
         """A 400 about instructions: switch this model to the Codex instructions and retry once."""
-        if (
-            isinstance(exc, openai.BadRequestError)
-            and "instruction" in str(exc).lower()
-            and call.spec.slug not in self._codex_instructions_models
-        ):
+        if rejects_instructions(exc) and call.spec.slug not in self._codex_instructions_models:
             logger.warning(
                 "codex: the backend rejected the instructions for %s; retrying with the Codex instructions",
                 call.spec.slug,
@@ -280,8 +295,8 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> ModelResponse:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
             if _is_health_check(call.litellm_params):
                 return self._health_sync(call, model_response)
             if call.n <= 1:
@@ -313,9 +328,9 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> Iterator[ModelResponseStream]:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
-        call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+            call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
             _refuse_streaming_n(call)
             with retry_budget(call.budget):
                 stream, req = self._open_sync(call)  # eager: HTTP errors surface before the first chunk
@@ -421,8 +436,8 @@ class CodexAuthProvider(CustomLLM):
         timeout: Any = None,
         client: Any = None,
     ) -> ModelResponse:
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
         try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
             if _is_health_check(call.litellm_params):
                 return await self._health_async(call, model_response)
             if call.n <= 1:
@@ -459,7 +474,10 @@ class CodexAuthProvider(CustomLLM):
         (a spent plan, a refused login) fail `await litellm.acompletion(...)` itself, as they do on
         the sync path, so routers retry another deployment and the proxy answers with their status.
         """
-        call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        try:
+            call = self._prepare(model, messages, api_base, optional_params, litellm_params, timeout)
+        except Exception as exc:
+            raise to_litellm_error(exc, model) from exc
         call.deadline = None  # a stream is bounded by the idle timeout between events, not in total
         return PrimedStream(self._astream(call, logging_obj))
 
@@ -467,11 +485,12 @@ class CodexAuthProvider(CustomLLM):
         """`PrimedStream.OPENED` once the backend has answered, then the chunks."""
         attempt = 0
         while True:
-            sent = False
+            sent = opened = False
             try:
                 _refuse_streaming_n(call)
                 with retry_budget(call.budget):
                     stream, req = await self._open_async(call)
+                opened = True
                 async with stream:  # closed even when the caller leaves before the first chunk
                     self._record_stream(req, stream.response.headers, logging_obj)
                     if attempt == 0:
@@ -485,9 +504,9 @@ class CodexAuthProvider(CustomLLM):
                 translator.check_complete()
                 return
             except Exception as exc:
-                # HTTP errors were retried by the client already; a stream that broke before its
+                # Opening was retried by the client already; a stream that broke before its
                 # first chunk is sent again; once a chunk is out, only an error is honest.
-                if sent or isinstance(exc, openai.APIStatusError) or not call.may_retry(exc, attempt):
+                if sent or not opened or not call.may_retry(exc, attempt):
                     raise to_litellm_error(exc, call.model) from exc
             await asyncio.sleep(backoff_seconds(attempt))
             attempt += 1
@@ -586,6 +605,21 @@ def _health_response(model_response: ModelResponse, call: _Call, status: int) ->
     return model_response
 
 
+def _answers(n: Any) -> int:
+    """`n` as a count within `CODEX_MAX_N`: every answer is a whole turn on the shared plan."""
+    try:
+        count = 1 if n is None else int(n)
+    except (TypeError, ValueError) as exc:
+        raise CodexRequestRefusedError(f"`n` must be a whole number, not {str(n)[:20]!r}") from exc
+    cap = settings.max_n()
+    if count < 1 or count > cap:
+        raise CodexRequestRefusedError(
+            f"`n` is {count}; a call may ask for 1 to {cap} answers (each is a full turn on the "
+            "ChatGPT plan). Ask for fewer, or raise CODEX_MAX_N on the server."
+        )
+    return count
+
+
 def _refuse_streaming_n(call: _Call) -> None:
     if call.n > 1:
         raise CodexModelError("n > 1 cannot be streamed by the Codex backend; use stream=False or n=1")
@@ -617,4 +651,7 @@ def _merge_choices(target: ModelResponse, results: list[ModelResponse]) -> Model
     return target
 
 
+# here, so that every way of importing the provider applies them
+litellm_compat.install()
+responses_compat.install()
 codex_auth_provider = CodexAuthProvider()

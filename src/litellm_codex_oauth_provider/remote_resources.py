@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -30,6 +31,15 @@ import httpx
 
 from . import constants as C
 from . import settings
+from .bounded import (
+    LimitExceeded,
+    aread_capped,
+    budget,
+    buffered,
+    private_folder,
+    read_capped,
+    read_regular_file,
+)
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .openai_client import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
 from .prompts import prompt_file_for
@@ -76,9 +86,9 @@ _FLIGHTS = _Flights()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write `path` through a temporary file and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    """Write `path` (mode 0600, in a 0700 folder) through a temporary file and a rename."""
+    private_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -91,10 +101,25 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path, _MAX_META_BYTES)[0])
+    except (OSError, ValueError, LimitExceeded):
         return None
     return data if isinstance(data, dict) else None
+
+
+_MAX_META_BYTES = 64 << 10
+_CATALOG = "the model catalog"
+
+
+def _trusted_time(value: Any, now: float) -> float:
+    """A cache's `fetched_at`, or minus infinity (stale) when it is not a time in the past.
+
+    A time in the future would keep a copy fresh for ever: whoever wrote it is not trusted.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return float("-inf")
+    moment = float(value)
+    return moment if math.isfinite(moment) and moment <= now else float("-inf")
 
 
 def _digest(text: str) -> str:
@@ -324,7 +349,9 @@ class CatalogStore:
         meta = files.read_meta()
         if meta is None:
             return entry
-        fetched_at, etag = float(meta["fetched_at"]), meta.get("etag")
+        fetched_at, etag = _trusted_time(meta["fetched_at"], self._clock()), meta.get("etag")
+        if fetched_at == float("-inf"):
+            etag = None  # a copy with an impossible time is fetched again in full, never revalidated
         if entry is not None and (fetched_at <= entry.checked_at or (etag and etag == entry.etag)):
             if fetched_at > entry.checked_at:  # another process revalidated it
                 entry.checked_at, entry.retry_at = fetched_at, 0.0
@@ -332,12 +359,12 @@ class CatalogStore:
                     entry.catalog = entry.catalog.with_source(SOURCE_CACHE)
             return entry
         try:
-            payload = json.loads(files.body.read_bytes())
+            payload = json.loads(read_regular_file(files.body, C.MAX_CATALOG_BYTES)[0])
             fresh = self._clock() - fetched_at < settings.catalog_ttl()
             catalog = ModelCatalog.from_payload(
                 payload, source=SOURCE_CACHE if fresh else SOURCE_STALE, etag=etag
             )
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, LimitExceeded) as exc:
             logger.debug("codex: ignoring the unreadable catalog cache %s: %s", files.body, _describe(exc))
             return entry
         entry = self._entries[key] = _Entry(catalog, etag if isinstance(etag, str) else None, fetched_at)
@@ -356,17 +383,46 @@ class CatalogStore:
         return url, {"client_version": settings.client_version()}, headers
 
     def _fetch(self, client: CodexOpenAIClient, etag: str | None) -> _Answer:
+        """GET the catalog: at most `MAX_CATALOG_BYTES`, within `CODEX_CATALOG_TIMEOUT` in all.
+
+        The deadline is checked per chunk (and no single read may outlast it); only a 200's body is read.
+        """
         url, params, headers = self._request(client, etag)
+        seconds = settings.catalog_timeout()
+        deadline = time.monotonic() + seconds
         # The pooled client's httpx client: its auth flow adds the bearer token and account header.
-        response = client._client.get(url, params=params, headers=headers, timeout=settings.catalog_timeout())
-        return _Answer(response.status_code, response.content, response.headers.get("etag"))
+        with client._client.stream(
+            "GET", url, params=params, headers=headers, timeout=budget(deadline)
+        ) as response:
+            body = b""
+            if response.status_code == 200:
+                body = read_capped(
+                    response.iter_bytes(),
+                    C.MAX_CATALOG_BYTES,
+                    deadline=deadline,
+                    seconds=seconds,
+                    what=_CATALOG,
+                )
+            return _Answer(response.status_code, body, response.headers.get("etag"))
 
     async def _afetch(self, client: AsyncCodexOpenAIClient, etag: str | None) -> _Answer:
+        """`_fetch` for an event loop, where `asyncio.wait_for` bounds the whole exchange."""
         url, params, headers = self._request(client, etag)
-        response = await client._client.get(
-            url, params=params, headers=headers, timeout=settings.catalog_timeout()
-        )
-        return _Answer(response.status_code, response.content, response.headers.get("etag"))
+        seconds = settings.catalog_timeout()
+
+        async def fetch() -> _Answer:
+            async with client._client.stream(
+                "GET", url, params=params, headers=headers, timeout=seconds
+            ) as response:
+                body = b""
+                if response.status_code == 200:
+                    body = await aread_capped(response.aiter_bytes(), C.MAX_CATALOG_BYTES, what=_CATALOG)
+                return _Answer(response.status_code, body, response.headers.get("etag"))
+
+        try:
+            return await asyncio.wait_for(fetch(), seconds)
+        except TimeoutError:
+            raise LimitExceeded(f"{_CATALOG} took longer than {seconds:g} s") from None
 
     def _apply(self, key: str, files: _CatalogFiles, entry: _Entry | None, answer: _Answer) -> ModelCatalog:
         """Take the backend's answer: a 304 renews `entry` without a parse; a 200 replaces it."""
@@ -488,9 +544,16 @@ class PromptStore:
                 result = entry.text
                 return result
             try:
-                with httpx.Client(timeout=20.0, follow_redirects=True, headers=_github_headers()) as http:
-                    url, tag = _prompt_url(file, lambda: _release_tag(http.get(C.CODEX_RELEASE_API_URL)))
-                    response = http.get(url, headers=_conditional(entry, url))
+                deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS
+                with httpx.Client(
+                    timeout=budget(deadline), follow_redirects=True, headers=_github_headers()
+                ) as http:
+
+                    def get(url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+                        return _get_capped(http, url, headers or {}, deadline)
+
+                    url, tag = _prompt_url(file, lambda: _release_tag(get(C.CODEX_RELEASE_API_URL)))
+                    response = get(url, _conditional(entry, url))
             except Exception as exc:
                 result = self._failed(key, file, exc)
                 return result
@@ -521,10 +584,13 @@ class PromptStore:
                 async with http:
 
                     async def tag() -> str:
-                        return _release_tag(await http.get(C.CODEX_RELEASE_API_URL))
+                        return _release_tag(await _aget_capped(http, C.CODEX_RELEASE_API_URL, {}))
 
-                    url, release = await _aprompt_url(file, tag)
-                    response = await http.get(url, headers=_conditional(entry, url))
+                    async def fetch() -> tuple[str, str | None, httpx.Response]:
+                        url, release = await _aprompt_url(file, tag)
+                        return url, release, await _aget_capped(http, url, _conditional(entry, url))
+
+                    url, release, response = await asyncio.wait_for(fetch(), C.PROMPT_TIMEOUT_SECONDS)
             except Exception as exc:
                 result = self._failed(key, file, exc)
                 return result
@@ -541,12 +607,12 @@ class PromptStore:
         if meta is None or not isinstance(meta.get("fetched_at"), int | float):
             return entry
         try:
-            text = (folder / file).read_text(encoding="utf-8")
-        except OSError:
+            text = read_regular_file(folder / file, C.MAX_PROMPT_BYTES)[0].decode("utf-8")
+        except (OSError, ValueError, LimitExceeded):
             return entry
-        entry = self._entries[key] = _Prompt(
-            text, meta.get("etag"), meta.get("url"), meta.get("tag"), float(meta["fetched_at"])
-        )
+        fetched_at = _trusted_time(meta["fetched_at"], self._clock())
+        etag = meta.get("etag") if fetched_at != float("-inf") else None
+        entry = self._entries[key] = _Prompt(text, etag, meta.get("url"), meta.get("tag"), fetched_at)
         return entry
 
     def _apply(
@@ -590,7 +656,29 @@ def _github_headers() -> dict[str, str]:
 
 
 def _async_http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=20.0, follow_redirects=True, headers=_github_headers())
+    return httpx.AsyncClient(
+        timeout=C.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_github_headers()
+    )
+
+
+def _get_capped(http: httpx.Client, url: str, headers: dict[str, str], deadline: float) -> httpx.Response:
+    """GET a prompt file or the release API, read up to `MAX_PROMPT_BYTES` before `deadline`."""
+    with http.stream("GET", url, headers=headers, timeout=budget(deadline)) as response:
+        content = read_capped(
+            response.iter_bytes(),
+            C.MAX_PROMPT_BYTES,
+            deadline=deadline,
+            seconds=C.PROMPT_TIMEOUT_SECONDS,
+            what=url,
+        )
+        return buffered(response, content)
+
+
+async def _aget_capped(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+    """`_get_capped` for an event loop (the caller bounds the time with `asyncio.wait_for`)."""
+    async with http.stream("GET", url, headers=headers) as response:
+        content = await aread_capped(response.aiter_bytes(), C.MAX_PROMPT_BYTES, what=url)
+        return buffered(response, content)
 
 
 def _release_tag(response: httpx.Response) -> str:

@@ -41,7 +41,6 @@ REJECTED_PARAMS = frozenset(
         "metadata",
         "safety_identifier",
         "prompt_cache_retention",
-        "web_search_options",
         "top_k",
         "truncation",
         "background",
@@ -71,6 +70,7 @@ _HANDLED = frozenset(
         "reasoning",
         "text",
         "client_metadata",
+        "web_search_options",
     }
 )
 #: What every turn includes; a caller's `include` adds to it.
@@ -104,7 +104,7 @@ def _legacy_functions(functions: Sequence[Mapping[str, Any]] | None) -> list[dic
     return [{"type": "function", "function": dict(f)} for f in functions or []]
 
 
-def _service_tier(spec: ModelSpec, info: ModelInfo | None, requested: Any) -> str | None:
+def resolve_service_tier(spec: ModelSpec, info: ModelInfo | None, requested: Any) -> str | None:
     tier = str(requested).lower() if requested else None
     wants_fast = spec.fast or tier in _FAST_TIERS
     if not wants_fast:
@@ -134,7 +134,7 @@ def conversation_key(instructions: str, input_items: Sequence[Mapping[str, Any]]
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def _caller_session_id(litellm_params: Mapping[str, Any] | None) -> str | None:
+def caller_session_id(litellm_params: Mapping[str, Any] | None) -> str | None:
     """LiteLLM's session id: `litellm_session_id=` (or `metadata={"session_id": …}`, which LiteLLM
     copies there) arrives in `litellm_params`; the proxy's `litellm_metadata` is read too."""
     if not litellm_params:
@@ -147,12 +147,12 @@ def _caller_session_id(litellm_params: Mapping[str, Any] | None) -> str | None:
     return str(session) if session else None
 
 
-def _include(requested: Any) -> list[str]:
+def include_list(requested: Any) -> list[str]:
     extra = [requested] if isinstance(requested, str) else list(requested or [])
     return list(dict.fromkeys([*_INCLUDE, *(str(x) for x in extra)]))
 
 
-def _client_metadata(requested: Any) -> dict[str, str] | None:
+def client_metadata_map(requested: Any) -> dict[str, str] | None:
     """`client_metadata` as the CLI sends it: a flat map of strings."""
     if not isinstance(requested, Mapping) or not requested:
         return None
@@ -199,9 +199,11 @@ def build_request(
         "input": input_items,
         "store": False,
         "stream": True,
-        "include": _include(params.get("include")),
+        "include": include_list(params.get("include")),
     }
     tools = adapter.convert_tools(params.get("tools") or _legacy_functions(params.get("functions")))
+    if params.get("web_search_options") is not None:
+        tools.append(adapter.web_search_tool(params["web_search_options"]))
     if tools:
         body["tools"] = tools
         choice = params.get("tool_choice") or params.get("function_call")
@@ -234,16 +236,16 @@ def build_request(
     if text:
         body["text"] = text
 
-    tier = _service_tier(spec, info, params.get("service_tier"))
+    tier = resolve_service_tier(spec, info, params.get("service_tier"))
     if tier:
         body["service_tier"] = tier
-    client_metadata = _client_metadata(params.get("client_metadata"))
+    client_metadata = client_metadata_map(params.get("client_metadata"))
     if client_metadata:
         body["client_metadata"] = client_metadata
 
     cache_key = (
         params.get("prompt_cache_key")
-        or _caller_session_id(litellm_params)
+        or caller_session_id(litellm_params)
         or conversation_key(instructions, input_items)
     )
     body["prompt_cache_key"] = str(cache_key)

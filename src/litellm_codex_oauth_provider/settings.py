@@ -101,6 +101,11 @@ def max_retries() -> int:
     return int(_env_float(C.ENV_MAX_RETRIES, C.DEFAULT_MAX_RETRIES))
 
 
+def max_n() -> int:
+    """`CODEX_MAX_N`: most answers one call may ask for (`n`); each is a whole turn on the plan."""
+    return int(_env_float(C.ENV_MAX_N, C.DEFAULT_MAX_N))
+
+
 def catalog_timeout() -> float:
     """`CODEX_CATALOG_TIMEOUT`: seconds one `/models` fetch may take before the cached catalog is used."""
     return _env_float(C.ENV_CATALOG_TIMEOUT, C.DEFAULT_CATALOG_TIMEOUT_SECONDS)
@@ -112,3 +117,18 @@ def instructions_url() -> str | None:
     A value with `{file}` is a template; otherwise the prompt file name is appended to it.
     """
     return _env(C.ENV_INSTRUCTIONS_URL)
+
+
+def token_store() -> str | None:
+    """`CODEX_TOKEN_STORE`: `file` (default), a `redis://` / `rediss://` URL, or `litellm`."""
+    return _env(C.ENV_TOKEN_STORE)
+
+
+def token_store_key() -> str | None:
+    """`CODEX_TOKEN_STORE_KEY`: the secret the Redis store encrypts tokens with."""
+    return _env(C.ENV_TOKEN_STORE_KEY)
+
+
+def litellm_redis_env() -> dict[str, str]:
+    """LiteLLM's `REDIS_*` variables (REDIS_URL, REDIS_HOST, ...), which `CODEX_TOKEN_STORE=litellm` follows."""
+    return {k: v for k, v in os.environ.items() if k.startswith("REDIS_")}

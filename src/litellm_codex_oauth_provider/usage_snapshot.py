@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import settings
+from .bounded import LimitExceeded, private_folder, read_regular_file
 from .constants import RATE_LIMIT_HEADER_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ REFRESH_INTERVAL = 60.0
 WINDOW_NAMES = ("primary", "secondary")
 _MAX_HEADERS = 64
 _MAX_VALUE_LENGTH = 256
+_MAX_SNAPSHOT_BYTES = 1 << 20  # 64 values of 256 characters, with room to spare
 
 
 def snapshot_path() -> Path:
@@ -178,8 +180,8 @@ def load_snapshot(path: Path | None = None) -> UsageSnapshot | None:
     """The snapshot on disk, or None when there is none yet (or it cannot be read)."""
     path = snapshot_path() if path is None else path
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_file(path, _MAX_SNAPSHOT_BYTES)[0])
+    except (OSError, ValueError, LimitExceeded):
         return None
     if not isinstance(data, dict):
         return None
@@ -202,7 +204,7 @@ def write_snapshot(path: Path, headers: Mapping[str, str], recorded_at: float | 
         "recorded_at": time.time() if recorded_at is None else recorded_at,
         "headers": rate_limit_values(headers),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".usage-", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

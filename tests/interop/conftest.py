@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-CODEX_CLI_VERSION = "0.169.0"
+CODEX_CLI_VERSION = (
+    os.environ.get("CODEX_INTEROP_CLI_VERSION") or "0.171.0"
+)  # override to try another release
 NPM_PACKAGE = f"@openai/codex@{CODEX_CLI_VERSION}"
 
 

@@ -193,3 +193,8 @@ def test_codex_cli_and_provider_share_a_login(
     assert len(our_tokens) >= 3
     assert our_calls >= 20 and len(cli.outcomes) >= 5
     assert fake.is_valid_refresh_token(read_auth_file(home)["tokens"]["refresh_token"])
+    # Both ask for the CLI's codings on every request, and both read the zstd answers.
+    everything = [*fake.requests, *fake.models_log, *fake.token_log]
+    assert {r.headers.get("accept-encoding") for r in everything} == {"zstd,gzip"}
+    assert {r.content_coding for r in fake.requests} == {"zstd"}
+    assert {r.content_coding for r in fake.token_log} == {"zstd"}

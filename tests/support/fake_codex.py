@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+try:  # zstd answers need it, as httpx needs it to read them
+    import zstandard
+except ImportError:  # pragma: no cover - installed with the test tools
+    zstandard = None  # type: ignore[assignment]
 
 from .logins import (
     CLIENT_ID,
@@ -47,6 +53,7 @@ from .logins import (
 BASE_PATH = "/backend-api/codex"
 TOKEN_PATH = "/oauth/token"
 STATS_PATH = "/_fake/stats"
+FILES_PATH = "/_fake/files"
 DEFAULT_TEXT = "Hello from fake Codex"
 DEFAULT_MODEL = "gpt-5.5"
 CATALOG_FILE = Path(__file__).parent / "data" / "models.json"
@@ -592,6 +599,8 @@ class HttpError:
     json_body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Send the body padded and/or dripping (see `Abuse`).
+    abuse: Abuse | None = None
 
     @classmethod
     def usage_limit_reached(
@@ -630,6 +639,35 @@ class Disconnect:
     """Close the TCP connection without sending any HTTP response (a transport failure)."""
 
     delay: float = 0.0
+
+
+@dataclass
+class Abuse:
+    """How a hostile server mangles a JSON answer: `pad_bytes` of trailing whitespace (still valid
+    JSON, so only a size cap stops a client), sent `drip_bytes` at a time every `drip_seconds`."""
+
+    pad_bytes: int = 0
+    drip_seconds: float = 0.0
+    drip_bytes: int = 1
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        size = self.drip_bytes if self.drip_seconds else 65536
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+        left = self.pad_bytes
+        while left > 0:
+            yield b" " * min(size, left)
+            left -= size
+
+
+@dataclass
+class AbuseRecord:
+    """One abusive answer as sent: how many bytes it had, how many went out, whether all did."""
+
+    path: str
+    total: int
+    sent: int = 0
+    finished: bool = False
 
 
 Answer = Turn | HttpError | Disconnect
@@ -673,6 +711,8 @@ class RecordedRequest:
     body: Any
     received_at: float = field(default_factory=time.monotonic)
     status: int | None = None
+    #: The `content-encoding` of the answer, chosen from the request's `accept-encoding`.
+    content_coding: str | None = None
 
     @property
     def bearer(self) -> str | None:
@@ -705,9 +745,10 @@ class FakeCodexBackend:
 
     Attributes tests set: `handler`, `expected_access_token`, `check_tokens`,
     `expected_account_id`, `validate_requests`, `rate_limit_headers`, `catalog`,
-    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`.
+    `models_status`, `models_delay`, `token_status`, `token_delay`, `access_token_lifetime`,
+    `token_abuse`, `models_abuse` (a hostile server's huge or dripping answers, see `Abuse`).
     Attributes tests read: `requests`, `models_log`, `token_log`, `responses_count`,
-    `models_requests`, `refresh_requests`, `reuse_errors`.
+    `models_requests`, `refresh_requests`, `reuse_errors`, `abuse_log`.
     """
 
     def __init__(
@@ -747,6 +788,13 @@ class FakeCodexBackend:
         self._used_refresh_tokens: set[str] = set()
         self._expired_refresh_tokens: set[str] = set()
         self._access_tokens: set[str] = set()
+        # hostile behaviour: huge or dripping answers of the token endpoint and the catalog
+        self.token_abuse: Abuse | None = None
+        self.models_abuse: Abuse | None = None
+        self.abuse_log: list[AbuseRecord] = []
+        # plain files under /_fake/files/<name> (e.g. the Codex prompt files), optionally abusive
+        self.files: dict[str, str] = {}
+        self.files_abuse: Abuse | None = None
         # records and counters
         self.requests: list[RecordedRequest] = []
         self.models_log: list[RecordedRequest] = []
@@ -1016,6 +1064,7 @@ class FakeCodexBackend:
         app.router.add_get(BASE_PATH + "/models", self._handle_models)
         app.router.add_post(TOKEN_PATH, self._handle_token)
         app.router.add_get(STATS_PATH, self._handle_stats)
+        app.router.add_get(FILES_PATH + "/{name}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, backlog=2048).start()
@@ -1097,10 +1146,13 @@ class FakeCodexBackend:
             return await self._disconnect(request, answer.delay)
         if isinstance(answer, HttpError):
             record.status = answer.status
-            return await self._json_error(answer, self.rate_limit_headers)
+            if answer.abuse is not None:
+                headers = {**self.rate_limit_headers, **answer.headers}
+                return await self._abusive(request, answer.status, answer.json_body, headers, answer.abuse)
+            return await self._json_error(answer, self.rate_limit_headers, record)
         record.status = 200
         body = record.body if isinstance(record.body, dict) else {}
-        return await self._stream(request, answer, body)
+        return await self._stream(request, answer, body, record)
 
     async def _disconnect(self, request: web.Request, delay: float) -> web.StreamResponse:
         if delay:
@@ -1110,14 +1162,45 @@ class FakeCodexBackend:
         # Nothing can be sent any more: a cancelled handler makes aiohttp drop the request quietly.
         raise asyncio.CancelledError
 
-    async def _json_error(self, error: HttpError, extra_headers: dict[str, str]) -> web.Response:
+    async def _json_error(
+        self, error: HttpError, extra_headers: dict[str, str], record: RecordedRequest | None = None
+    ) -> web.Response:
         if error.delay:
             await asyncio.sleep(error.delay)
         headers = {**extra_headers, **error.headers}
-        return web.json_response(error.json_body, status=error.status, headers=headers)
+        return self._json(record, error.json_body, status=error.status, headers=headers)
 
-    async def _stream(self, request: web.Request, turn: Turn, body: dict[str, Any]) -> web.StreamResponse:
-        """Send the turn as SSE; tolerate the client going away mid-stream."""
+    def _json(
+        self,
+        record: RecordedRequest | None,
+        payload: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        """A JSON answer, compressed as the request's `accept-encoding` allows."""
+        return self._body(record, json.dumps(payload).encode(), status=status, headers=headers)
+
+    def _body(
+        self,
+        record: RecordedRequest | None,
+        body: bytes,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        headers = {"content-type": "application/json", **(headers or {})}
+        coding = content_coding(record.headers.get("accept-encoding")) if record is not None else None
+        if coding is not None and record is not None:
+            record.content_coding = coding
+            headers["content-encoding"] = coding
+            body = _Encoder(coding).whole(body)
+        return web.Response(body=body, status=status, headers=headers)
+
+    async def _stream(
+        self, request: web.Request, turn: Turn, body: dict[str, Any], record: RecordedRequest
+    ) -> web.StreamResponse:
+        """Send the turn as SSE, compressed as `accept-encoding` allows; tolerate the client going away."""
         if turn.latency_seconds:
             await asyncio.sleep(turn.latency_seconds)
         headers = {
@@ -1126,21 +1209,26 @@ class FakeCodexBackend:
             "x-request-id": uuid.uuid4().hex,
             **self.rate_limit_headers,
         }
+        encoder = _Encoder(content_coding(record.headers.get("accept-encoding")))
+        if encoder.coding is not None:
+            headers["content-encoding"] = record.content_coding = encoder.coding
         response = web.StreamResponse(status=200, headers=headers)
         await response.prepare(request)
         try:
-            await self._write_events(response, turn, body)
+            await self._write_events(response, turn, body, encoder)
             if not turn.terminates_cleanly:
                 response.force_close()
                 if turn.ending.abort and request.transport is not None:
                     request.transport.abort()
                     return response
-            await response.write_eof()
+            await response.write_eof(encoder.end())
         except ConnectionError:
             pass
         return response
 
-    async def _write_events(self, response: web.StreamResponse, turn: Turn, body: dict[str, Any]) -> None:
+    async def _write_events(
+        self, response: web.StreamResponse, turn: Turn, body: dict[str, Any], encoder: _Encoder
+    ) -> None:
         first_delta = True
         for event in turn.events(body, openai_compat=self.openai_compat):
             if event.type.endswith(".delta"):
@@ -1149,7 +1237,7 @@ class FakeCodexBackend:
                 if delay:
                     await asyncio.sleep(delay)
             for piece in event.encode():
-                await response.write(piece)
+                await response.write(encoder.piece(piece))
 
     async def _handle_models(self, request: web.Request) -> web.Response:
         record = await self._record(request, self.models_log)
@@ -1159,15 +1247,17 @@ class FakeCodexBackend:
             await asyncio.sleep(self.models_delay)
         failure = self._auth_failure(record)
         if failure is not None:
-            return await self._json_error(failure, {})
+            return await self._json_error(failure, {}, record)
         if self.models_status is not None:
             error = HttpError(self.models_status, {"error": {"message": "fake models failure", "code": None}})
-            return await self._json_error(error, {})
+            return await self._json_error(error, {}, record)
         payload = json.dumps(self.catalog).encode()
         etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return web.Response(status=304, headers={"etag": etag})
-        return web.Response(body=payload, content_type="application/json", headers={"etag": etag})
+        if self.models_abuse is not None:
+            return await self._abusive(request, 200, self.catalog, {"etag": etag}, self.models_abuse)
+        return self._body(record, payload, headers={"etag": etag})
 
     async def _handle_token(self, request: web.Request) -> web.Response:
         record = await self._record(request, self.token_log)
@@ -1178,20 +1268,60 @@ class FakeCodexBackend:
         forced = self._forced_token_status()
         if forced is not None:
             error = {"error": {"message": "fake token endpoint failure", "code": "server_error"}}
-            return web.json_response(error, status=forced)
+            return self._json(record, error, status=forced)
         body = record.body if isinstance(record.body, dict) else _form(record.body)
         if body.get("client_id") != CLIENT_ID or body.get("grant_type") != "refresh_token":
-            return web.json_response(
-                _token_error("invalid_request", "Bad client_id or grant_type"), status=400
+            return self._json(
+                record, _token_error("invalid_request", "Bad client_id or grant_type"), status=400
             )
         status, payload = self._rotate(str(body.get("refresh_token", "")))
-        return web.json_response(payload, status=status)
+        if self.token_abuse is not None:
+            return await self._abusive(request, status, payload, {}, self.token_abuse)
+        return self._json(record, payload, status=status)
 
     def _forced_token_status(self) -> int | None:
         with self._lock:
             if self._forced_token_failures:
                 return self._forced_token_failures.popleft()
         return self.token_status
+
+    async def _abusive(
+        self, request: web.Request, status: int, body: Any, headers: dict[str, str], abuse: Abuse
+    ) -> web.StreamResponse:
+        """Send `body` (bytes as they are, else as JSON) the way `abuse` says; `abuse_log` records how much got out."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        record = AbuseRecord(request.path, len(data) + abuse.pad_bytes)
+        with self._lock:
+            self.abuse_log.append(record)
+        response = web.StreamResponse(status=status, headers={"content-type": "application/json", **headers})
+        response.content_length = record.total
+        await response.prepare(request)
+        try:
+            for piece in abuse.pieces(data):
+                await response.write(piece)
+                record.sent += len(piece)
+                if abuse.drip_seconds:
+                    await asyncio.sleep(abuse.drip_seconds)
+            await response.write_eof()
+            record.finished = True
+        except ConnectionError:
+            pass
+        return response
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """GET one of `files` (404 when unknown), abusively when `files_abuse` says so."""
+        text = self.files.get(request.match_info["name"])
+        if text is None:
+            return web.Response(status=404, text="no such file")
+        headers = {"content-type": "text/plain; charset=utf-8"}
+        if self.files_abuse is not None:
+            return await self._abusive(request, 200, text.encode(), headers, self.files_abuse)
+        return web.Response(text=text, headers=headers)
+
+    @property
+    def files_url(self) -> str:
+        """Where `files` are served: `{files_url}/<name>`."""
+        return self.url + FILES_PATH
 
     async def _handle_stats(self, request: web.Request) -> web.Response:
         """Counters, for benchmarks that run the fake as a separate process."""
@@ -1204,6 +1334,42 @@ class FakeCodexBackend:
                 "pending": len(self._queue),
             }
         return web.json_response(stats)
+
+
+def content_coding(accept_encoding: str | None) -> str | None:
+    """The coding a server picks from `accept-encoding`: zstd, else gzip, else none (`identity`)."""
+    offered = {part.split(";")[0].strip().lower() for part in (accept_encoding or "").split(",")}
+    if "zstd" in offered and zstandard is not None:
+        return "zstd"
+    return "gzip" if "gzip" in offered else None
+
+
+class _Encoder:
+    """Compresses a body piece by piece, flushing each piece so a stream still arrives as it is written."""
+
+    def __init__(self, coding: str | None) -> None:
+        self.coding = coding
+        if coding == "zstd":
+            self._zstd = zstandard.ZstdCompressor().compressobj()
+        elif coding == "gzip":
+            self._gzip = zlib.compressobj(wbits=31)
+
+    def piece(self, data: bytes) -> bytes:
+        if self.coding == "zstd":
+            return self._zstd.compress(data) + self._zstd.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        if self.coding == "gzip":
+            return self._gzip.compress(data) + self._gzip.flush(zlib.Z_SYNC_FLUSH)
+        return data
+
+    def end(self) -> bytes:
+        if self.coding == "zstd":
+            return self._zstd.flush()
+        if self.coding == "gzip":
+            return self._gzip.flush()
+        return b""
+
+    def whole(self, data: bytes) -> bytes:
+        return self.piece(data) + self.end()
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
