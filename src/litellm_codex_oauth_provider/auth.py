@@ -26,6 +26,7 @@ See docs/authentication.md.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import copy
 import errno
@@ -40,7 +41,6 @@ import stat
 import tempfile
 import threading
 import time
-import weakref
 from collections.abc import AsyncGenerator, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,13 +52,22 @@ import jwt
 
 from . import constants as C
 from . import settings
-from .bounded import LimitExceeded, NotRegularFile, aread_capped, budget, buffered, read_regular_file
+from .bounded import (
+    LimitExceeded,
+    NotRegularFile,
+    aread_capped,
+    budget,
+    buffered,
+    read_regular_file,
+    time_left,
+)
 from .constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
 from .exceptions import (
     LOGIN_HINT,
     CodexAuthFileNotFoundError,
     CodexAuthFileNotWritableError,
     CodexAuthRefreshError,
+    CodexAuthRefreshTimeoutError,
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
@@ -954,12 +963,43 @@ def _superseded(current: AuthRecord, stale: AuthRecord, forced: bool) -> bool:
     return not current.due()
 
 
-def _land(flights: dict[str, asyncio.Task[AuthRecord]], key: str, task: asyncio.Task[AuthRecord]) -> None:
-    """Forget a finished flight; mark its error retrieved even if every waiter was cancelled."""
-    if flights.get(key) is task:
-        del flights[key]
-    if not task.cancelled():
-        task.exception()
+@functools.cache
+def _refreshers() -> concurrent.futures.ThreadPoolExecutor:
+    """Where refreshes run: a caller can stop waiting at its deadline while the refresh it started
+    finishes and saves (cutting a refresh short could spend the token and lose its answer)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="codex-refresh")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's worker threads
+    os.register_at_fork(after_in_child=_refreshers.cache_clear)
+
+
+def _land(
+    flights: dict[str, concurrent.futures.Future[AuthRecord]],
+    lock: threading.Lock,
+    key: str,
+    future: concurrent.futures.Future[AuthRecord],
+) -> None:
+    """Forget a finished flight and mark its error retrieved, whoever still waits on it."""
+    with lock:
+        if flights.get(key) is future:
+            del flights[key]
+    if not future.cancelled():
+        future.exception()
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """An async waiter that stopped waiting must not leave "exception never retrieved" behind."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _refresh_timeout(record: AuthRecord) -> CodexAuthRefreshTimeoutError:
+    return CodexAuthRefreshTimeoutError(
+        f"Refreshing the ChatGPT login in {record.path} did not finish within the call's timeout. It "
+        "goes on and saves the new tokens; retry the call, or give it a longer `timeout`.",
+        path=record.path,
+    )
 
 
 class CodexTokenManager:
@@ -984,9 +1024,8 @@ class CodexTokenManager:
         self.policy = policy or RefreshPolicy()
         self._state: _LoginState | None = None
         self._flights_lock = threading.Lock()
-        self._flights: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, asyncio.Task[AuthRecord]]
-        ] = weakref.WeakKeyDictionary()
+        #: The refresh under way per access token, shared by every thread and event loop.
+        self._flights: dict[tuple[int, str], concurrent.futures.Future[AuthRecord]] = {}
 
     def __repr__(self) -> str:
         return f"<CodexTokenManager {self.path}>"
@@ -1062,7 +1101,10 @@ class CodexTokenManager:
         if kept is not None:
             return kept
         try:
-            return self._refresh_blocking(record, forced)
+            try:
+                return self._flight(record, forced).result(timeout=time_left(None))
+            except TimeoutError:
+                raise _refresh_timeout(record) from None
         except CodexAuthRefreshError as exc:
             return self._fallback(state, record, forced, exc)
 
@@ -1072,7 +1114,12 @@ class CodexTokenManager:
         if kept is not None:
             return kept
         try:
-            return await self._flight(record, forced)
+            waiting = asyncio.wrap_future(self._flight(record, forced))
+            waiting.add_done_callback(_retrieved)
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiting), time_left(None))
+            except TimeoutError:
+                raise _refresh_timeout(record) from None
         except CodexAuthRefreshError as exc:
             return self._fallback(state, record, forced, exc)
 
@@ -1110,18 +1157,21 @@ class CodexTokenManager:
 
     # -- refreshing ----------------------------------------------------------------------------
 
-    async def _flight(self, record: AuthRecord, forced: bool) -> AuthRecord:
-        """One refresh per event loop and token, in a worker thread: the loop never waits on I/O."""
-        loop = asyncio.get_running_loop()
-        key = record.credentials.access_token
+    def _flight(self, record: AuthRecord, forced: bool) -> concurrent.futures.Future[AuthRecord]:
+        """The refresh of `record`'s token, started once in a worker thread for every waiter.
+
+        Sync and async callers wait on it for as long as their call allows; the refresh itself
+        is bounded by its own policy and always completes (or fails) on its own.
+        """
+        # by process too: a forked child inherits the dict, never the thread finishing its futures
+        key = (os.getpid(), record.credentials.access_token)
         with self._flights_lock:
-            flights = self._flights.setdefault(loop, {})
-        task = flights.get(key)
-        if task is None:
-            task = loop.create_task(asyncio.to_thread(self._refresh_blocking, record, forced))
-            flights[key] = task
-            task.add_done_callback(functools.partial(_land, flights, key))
-        return await asyncio.shield(task)
+            future = self._flights.get(key)
+            if future is None:
+                future = _refreshers().submit(self._refresh_blocking, record, forced)
+                self._flights[key] = future
+                future.add_done_callback(functools.partial(_land, self._flights, self._flights_lock, key))
+        return future
 
     def _refresh_blocking(self, stale: AuthRecord, forced: bool) -> AuthRecord:
         """Refresh `stale` unless someone did already: threads queue here, processes on the store's lock."""

@@ -14,12 +14,44 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from . import constants as C
+
+#: When the current call must be done (monotonic clock), set by the provider around a turn.
+_CALL_DEADLINE: ContextVar[float | None] = ContextVar("codex_call_deadline", default=None)
+
+
+@contextlib.contextmanager
+def call_deadline(at: float | None) -> Iterator[None]:
+    """Within this block every step of the call (catalog, refresh wait, retries) ends by `at`."""
+    token = _CALL_DEADLINE.set(at)
+    try:
+        yield
+    finally:
+        _CALL_DEADLINE.reset(token)
+
+
+def current_deadline() -> float | None:
+    """The current call's deadline, or None where the call has no total bound."""
+    return _CALL_DEADLINE.get()
+
+
+def time_left(limit: float | None, *, share: float = 1.0) -> float | None:
+    """`limit` seconds, or fewer where the current call must be done sooner (at least 1 ms).
+
+    `share` < 1 leaves the rest of the call's time to the steps after this one: a step with a
+    fallback (the catalog) must not use up the time of the step that has none (the turn).
+    """
+    deadline = _CALL_DEADLINE.get()
+    if deadline is None:
+        return limit
+    left = max(0.001, (deadline - time.monotonic()) * share)
+    return left if limit is None else min(limit, left)
 
 
 class LimitExceeded(Exception):

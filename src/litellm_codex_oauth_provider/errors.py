@@ -15,6 +15,7 @@ import openai
 from .constants import PROVIDER_NAME
 from .exceptions import (
     CodexAuthError,
+    CodexAuthRefreshTimeoutError,
     CodexAuthRefreshUnavailableError,
     CodexModelError,
     CodexRequestRefusedError,
@@ -235,6 +236,8 @@ def to_litellm_error(exc: BaseException, model: str) -> BaseException:
     """Map one of our or openai's exceptions to LiteLLM's; anything else is returned as it is."""
     if isinstance(exc, litellm.exceptions.OpenAIError) and not isinstance(exc, openai.APIError):
         return exc  # already a LiteLLM exception
+    if isinstance(exc, CodexAuthRefreshTimeoutError):
+        return litellm.Timeout(exc.message, model=model, llm_provider=PROVIDER_NAME)
     if isinstance(exc, CodexAuthRefreshUnavailableError):
         # transient: the token endpoint or the lock was out of reach and the login is unchanged
         return litellm.ServiceUnavailableError(exc.message, llm_provider=PROVIDER_NAME, model=model)

@@ -66,6 +66,10 @@ class CodexAuthRefreshUnavailableError(CodexAuthRefreshError):
     """A refresh that failed for a passing reason (network, 5xx, lock held too long); the stored login is unchanged."""
 
 
+class CodexAuthRefreshTimeoutError(CodexAuthRefreshUnavailableError):
+    """The call's timeout ran out while its refresh went on; the refresh still completes and saves."""
+
+
 class CodexAuthFileNotWritableError(CodexAuthRefreshError):
     """The login needs refreshing but its folder cannot be written, so the refresh token was not spent."""
 

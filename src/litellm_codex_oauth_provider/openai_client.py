@@ -20,27 +20,13 @@ from openai import AsyncOpenAI, OpenAI
 
 from . import __version__, settings
 from .auth import CodexAuth, CodexTokenManager
-from .bounded import acap_error_body, cap_error_body
+from .bounded import acap_error_body, cap_error_body, current_deadline
 from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
 from .errors import CodexStreamError
 
 #: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
 _NEVER_RETRY = frozenset({404, 429})
 _PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
-
-
-#: When the current call must be done (monotonic clock): the client's retries stop short of it.
-_DEADLINE: ContextVar[float | None] = ContextVar("codex_retry_deadline", default=None)
-
-
-@contextlib.contextmanager
-def retry_deadline(at: float | None) -> Iterator[None]:
-    """Within this block the client does not start a retry that would begin after `at`."""
-    token = _DEADLINE.set(at)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
 
 
 class RetryBudget:
@@ -132,7 +118,7 @@ def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: 
         delay = retry_after
     else:
         delay = backoff_seconds(taken)
-    deadline = _DEADLINE.get()
+    deadline = current_deadline()
     if deadline is not None and time.monotonic() + delay >= deadline:
         # Raised from inside the client's retry loop: the failure it was about to retry is chained.
         raise CodexStreamError(

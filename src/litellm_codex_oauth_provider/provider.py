@@ -28,6 +28,7 @@ from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
 from . import litellm_compat, responses_compat, settings, usage_snapshot
 from .auth import CodexTokenManager
+from .bounded import call_deadline
 from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
 from .deployment import LoginConfig, resolve_login
@@ -44,7 +45,6 @@ from .openai_client import (
     call_budget,
     held_stream_budget,
     retry_budget,
-    retry_deadline,
 )
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
@@ -257,7 +257,7 @@ class CodexAuthProvider(CustomLLM):
     def _turn_sync(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            with retry_deadline(call.deadline), retry_budget(call.budget):
+            with call_deadline(call.deadline), retry_budget(call.budget):
                 stream, req = self._open_sync(call)
             translator = TurnTranslator(model=call.model, emit=False)
             try:
@@ -398,7 +398,7 @@ class CodexAuthProvider(CustomLLM):
     async def _turn_async(self, call: _Call, model_response: ModelResponse) -> ModelResponse:
         attempt = 0
         while True:  # a turn that breaks off is sent again: the caller has seen nothing yet
-            with retry_deadline(call.deadline), retry_budget(call.budget):
+            with call_deadline(call.deadline), retry_budget(call.budget):
                 stream, req = await self._open_async(call)
             translator = TurnTranslator(model=call.model, emit=False)
             try:

@@ -39,6 +39,7 @@ from .bounded import (
     private_folder,
     read_capped,
     read_regular_file,
+    time_left,
 )
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .openai_client import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
@@ -388,7 +389,8 @@ class CatalogStore:
         The deadline is checked per chunk (and no single read may outlast it); only a 200's body is read.
         """
         url, params, headers = self._request(client, etag)
-        seconds = settings.catalog_timeout()
+        # at most half of what the call has left: the catalog has a fallback, the turn has none
+        seconds = time_left(settings.catalog_timeout(), share=0.5)
         deadline = time.monotonic() + seconds
         # The pooled client's httpx client: its auth flow adds the bearer token and account header.
         with client._client.stream(
@@ -408,7 +410,8 @@ class CatalogStore:
     async def _afetch(self, client: AsyncCodexOpenAIClient, etag: str | None) -> _Answer:
         """`_fetch` for an event loop, where `asyncio.wait_for` bounds the whole exchange."""
         url, params, headers = self._request(client, etag)
-        seconds = settings.catalog_timeout()
+        # at most half of what the call has left: the catalog has a fallback, the turn has none
+        seconds = time_left(settings.catalog_timeout(), share=0.5)
 
         async def fetch() -> _Answer:
             async with client._client.stream(
