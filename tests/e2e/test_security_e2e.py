@@ -10,7 +10,9 @@ attacker's server: any request it records carried a ChatGPT token out.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,9 @@ def shared_proxy(tmp_path_factory, attacker) -> Iterator[dict[str, Any]]:
     odd_login = root / "odd" / "auth.json"
     odd_login.parent.mkdir()
     odd_login.write_text(json.dumps({"auth_mode": SECRET_MODE, "OPENAI_API_KEY": None}))
+    fifo_login = root / "fifo" / "auth.json"
+    fifo_login.parent.mkdir()
+    os.mkfifo(fifo_login)  # an operator's mistake: opening it for reading would wait for a writer
     with FakeCodexBackend() as fake:
         for account, home in homes.items():
             fake.issue_login(home, account_id=account)
@@ -68,6 +73,7 @@ def shared_proxy(tmp_path_factory, attacker) -> Iterator[dict[str, Any]]:
                 _deployment(MODEL, codex_home=str(homes["acct-bob"])),
                 _deployment("team-alice", codex_home=str(homes["acct-alice"])),
                 _deployment("odd-login", codex_auth_file=str(odd_login)),
+                _deployment("fifo-login", codex_auth_file=str(fifo_login)),
             ],
         }
         config_path = root / "config.yaml"
@@ -231,3 +237,19 @@ def test_the_responses_path_serves_the_deployment_login_and_refuses_others(proxy
             assert field in str(error)
     assert accounts(fake) == ["acct-alice"]
     assert attacker.requests == []
+
+
+def test_a_fifo_for_a_login_fails_its_calls_and_stalls_no_one(proxy):
+    """The login file is read off the event loop and only if it is a regular file."""
+    client = proxy["client"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        stuck = [
+            pool.submit(client.chat.completions.create, model="fifo-login", messages=ASK) for _ in range(2)
+        ]
+        served = [
+            pool.submit(client.chat.completions.create, model="team-alice", messages=ASK) for _ in range(2)
+        ]
+        assert all(f.result().choices[0].message.content for f in served)
+        for future in stuck:
+            with pytest.raises(openai.AuthenticationError, match=r"not a regular file|FIFO"):
+                future.result()
