@@ -60,6 +60,12 @@ TEXT = "Hello from the fake Codex backend."
 RAW_INSTRUCTIONS = "You are Codex, a coding agent. Answer briefly."
 BIG_CHUNK = 32_768  # bytes per text delta of the big answers (see docs/benchmarks.md)
 SMALL_DELTA = 64  # bytes per text delta of the many-deltas stream
+DRIP_CHARS = 4  # characters per text delta of a `bench:drip` answer, about one token
+
+
+def drip_text(deltas: int) -> str:
+    """`deltas` different 4-character pieces (LiteLLM stops a stream that repeats one chunk 100 times)."""
+    return "".join(f"{i % 10_000:04d}" for i in range(deltas))
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,9 @@ def serve_fake(workdir: Path) -> None:
         kind, size, chunk = found.group(1), found.group(2), found.group(3)
         if kind == "big":
             return Turn().big_text(int(size), int(chunk or settings["big_chunk"]))
+        if kind == "drip":  # `bench:drip:<deltas>:<ms apart>`: 4-character deltas at a steady pace
+            deltas, gap = int(size), int(chunk) / 1000
+            return Turn().text(drip_text(deltas), chunks=deltas).first_delta_delay(gap).delta_delay(gap)
         return turns.get(kind)
 
     fake = FakeCodexBackend(check_tokens=True, record=False)

@@ -43,7 +43,7 @@ from .openai_client import (
 )
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
-from .stream import PrimedStream, StreamReport, TurnTranslator
+from .stream import PrimedStream, ReadyEvents, StreamReport, TurnTranslator
 
 logger = logging.getLogger(__name__)
 
@@ -464,9 +464,10 @@ class CodexAuthProvider(CustomLLM):
                 if attempt == 0:
                     yield PrimedStream.OPENED
                 translator = TurnTranslator(model=call.model, keep_output=False)
-                async with stream:
-                    async for event in stream:
-                        for chunk in translator.handle(event):
+                # Events that arrived together go out as one chunk (see ReadyEvents); none waits.
+                async with stream, ReadyEvents(stream) as batches:
+                    async for events in batches:
+                        for chunk in translator.handle_many(events):
                             sent = True
                             yield chunk
                 translator.check_complete()

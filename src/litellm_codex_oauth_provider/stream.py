@@ -7,8 +7,9 @@ non-streaming path keeps the completed output items and assembles a `ModelRespon
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,6 +167,15 @@ class TurnTranslator:
             )
         return []
 
+    def handle_many(self, events: list[Any]) -> list[ModelResponseStream]:
+        """The chunks of events that arrived together, consecutive text deltas merged into one chunk."""
+        if len(events) == 1:
+            return self.handle(events[0])
+        chunks: list[ModelResponseStream] = []
+        for event in merge_deltas(events):
+            chunks += self.handle(event)
+        return chunks
+
     def _note_response(self, response: Any) -> None:
         if response is not None and field_of(response, "id"):
             self.response_id = field_of(response, "id")
@@ -316,6 +326,149 @@ class TurnTranslator:
         if self.usage is not None:
             model_response.usage = self.usage  # type: ignore[attr-defined]
         return model_response
+
+
+#: Delta events whose runs can be sent as one: same kind, same item (and part), text appended.
+_MERGEABLE = frozenset(
+    {
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.function_call_arguments.delta",
+    }
+)
+
+
+def _merge_key(event: Any) -> tuple[Any, ...] | None:
+    kind = field_of(event, "type")
+    if kind not in _MERGEABLE:
+        return None
+    return (
+        kind,
+        field_of(event, "item_id"),
+        field_of(event, "output_index"),
+        field_of(event, "content_index"),
+        field_of(event, "summary_index"),
+    )
+
+
+def merge_deltas(events: list[Any]) -> list[Any]:
+    """`events` with each run of consecutive deltas of the same kind and item merged into one."""
+    merged: list[Any] = []
+    run: list[Any] = []
+    run_key: tuple[Any, ...] | None = None
+
+    def flush() -> None:
+        if len(run) == 1:
+            merged.append(run[0])
+        elif run:
+            kind, item_id = run_key[0], run_key[1]  # type: ignore[index]
+            text = "".join(field_of(e, "delta", "") or "" for e in run)
+            merged.append({"type": kind, "item_id": item_id, "delta": text})
+        run.clear()
+
+    for event in events:
+        key = _merge_key(event)
+        if key is None or key != run_key:
+            flush()
+            run_key = key
+        if key is None:
+            merged.append(event)
+        else:
+            run.append(event)
+    flush()
+    return merged
+
+
+class _Suspended:
+    """A coroutine that was started by hand and is waiting for the loop; awaiting this finishes it."""
+
+    __slots__ = ("_coro", "_signal")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], signal: Any) -> None:
+        self._coro, self._signal = coro, signal
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, signal = self._coro, self._signal
+        while True:
+            try:
+                sent = yield signal  # what the coroutine waits on goes to the running task, as before
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # e.g. the task's cancellation: the coroutine gets it
+                try:
+                    signal = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                signal = coro.send(sent)
+            except StopIteration as done:
+                return done.value
+
+    async def cancel(self) -> None:
+        """Cancel the waiting step (the read under it ends as a cancelled read does) and let it unwind."""
+        try:
+            signal = self._coro.throw(asyncio.CancelledError())
+        except (StopIteration, StopAsyncIteration, asyncio.CancelledError):
+            return
+        except Exception:  # the stream is being dropped; how its read ends no longer matters
+            return
+        try:
+            await _Suspended(self._coro, signal)
+        except (StopAsyncIteration, asyncio.CancelledError, Exception):
+            return
+
+
+class ReadyEvents:
+    """An async event stream read in batches: one event waited for, then every event already parsed.
+
+    After an event arrives, the next ones are taken only as far as they are ready without waiting
+    (the rest of a network read the SSE decoder has already split into events): each step of the
+    stream is started by hand and, when it would wait, kept and awaited first on the next call.
+    So nothing that could be sent now is held back, and a worker that fell behind sends what
+    piled up as one chunk instead of one per delta. `aclose()` cancels a step left waiting.
+    """
+
+    def __init__(self, events: AsyncIterator[Any]) -> None:
+        self._events = events
+        self._waiting: _Suspended | None = None
+        self._error: BaseException | None = None
+
+    def __aiter__(self) -> ReadyEvents:
+        return self
+
+    async def __anext__(self) -> list[Any]:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        waiting, self._waiting = self._waiting, None
+        batch = [await (waiting if waiting is not None else self._events.__anext__())]
+        while True:
+            step = self._events.__anext__()
+            try:
+                signal = step.send(None)  # type: ignore[attr-defined]
+            except StopIteration as done:
+                batch.append(done.value)
+                continue
+            except BaseException as exc:  # the end of the stream, or its error: after this batch
+                self._error = exc
+                return batch
+            self._waiting = _Suspended(step, signal)  # type: ignore[arg-type]
+            return batch
+
+    async def aclose(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            await waiting.cancel()
+
+    async def __aenter__(self) -> ReadyEvents:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class StreamReport:
