@@ -45,7 +45,9 @@ import bench  # the sibling module: the fake backend process, logins and the loc
 ROOT = bench.ROOT
 MASTER_KEY = "sk-capacity-" + "7c1e4b9a2d6f3e08" * 3
 CONTENDERS = ("codex", "chatgpt", "direct")
-MODELS = {"codex": "codex/gpt-5.5", "chatgpt": "chatgpt/gpt-5.5"}
+ALL_CONTENDERS = ("codex", "codex-base", "chatgpt", "direct")
+MODELS = {"codex": "codex/gpt-5.5", "chatgpt": "chatgpt/gpt-5.5", "codex-base": "codexbase/gpt-5.5"}
+BASELINE_PACKAGE = "codex_baseline"  # `--baseline REF`: the provider at REF, renamed, as `codexbase/`
 
 #: Put on the proxy's PYTHONPATH: the same guard as the bench's own, with network-style errors.
 SITECUSTOMIZE = """
@@ -69,7 +71,7 @@ sys.addaudithook(_local_only)
 # --------------------------------------------------------------------------- the proxy
 
 
-def _config(workdir: Path, settings: dict[str, Any]) -> Path:
+def _config(workdir: Path, settings: dict[str, Any], baseline: bool) -> Path:
     lines = [
         "general_settings:",
         "  master_key: os.environ/LITELLM_MASTER_KEY",
@@ -77,10 +79,17 @@ def _config(workdir: Path, settings: dict[str, Any]) -> Path:
         "  custom_provider_map:",
         "    - provider: codex",
         "      custom_handler: litellm_codex_oauth_provider.codex_auth_provider",
+        *(
+            ["    - provider: codexbase", f"      custom_handler: {BASELINE_PACKAGE}.codex_auth_provider"]
+            if baseline
+            else []
+        ),
         *(f"  {key}: {json.dumps(value)}" for key, value in settings.items()),
         "model_list:",
     ]
-    for model in MODELS.values():
+    for kind, model in MODELS.items():
+        if kind == "codex-base" and not baseline:
+            continue
         lines += [f"  - model_name: {model}", "    litellm_params:", f"      model: {model}"]
     path = workdir / "capacity-config.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -88,7 +97,9 @@ def _config(workdir: Path, settings: dict[str, Any]) -> Path:
 
 
 @contextlib.contextmanager
-def proxy(workdir: Path, settings: dict[str, Any], src: Path | None = None) -> Iterator[tuple[str, int]]:
+def proxy(
+    workdir: Path, settings: dict[str, Any], src: Path | None = None, baseline: Path | None = None
+) -> Iterator[tuple[str, int]]:
     """One proxy worker on a free port: `(url, pid)`; its environment is the bench's (the fake)."""
     sys.path.insert(0, str(ROOT))
     from tests.e2e.proxy import LITELLM, free_port, serving
@@ -102,12 +113,12 @@ def proxy(workdir: Path, settings: dict[str, Any], src: Path | None = None) -> I
         "LITELLM_MASTER_KEY": MASTER_KEY,
         "LITELLM_LOG": "ERROR",
         # `src`: another checkout's src/ (e.g. `git archive` of an older commit), to compare against.
-        "PYTHONPATH": os.pathsep.join([str(guard), *([str(src)] if src else []), str(ROOT)]),
+        "PYTHONPATH": os.pathsep.join([str(guard), *(str(p) for p in (src, baseline) if p), str(ROOT)]),
     }
     command = [
         str(LITELLM),
         "--config",
-        str(_config(workdir, settings)),
+        str(_config(workdir, settings, baseline is not None)),
         "--host",
         "127.0.0.1",
         "--port",
@@ -154,6 +165,28 @@ def _cpu_seconds(root: int) -> float:
         total += stats.get(pid, (0, 0.0))[1]
         todo += [child for child, (parent, _) in stats.items() if parent == pid]
     return total
+
+
+def baseline_package(workdir: Path, ref: str) -> Path:
+    """The provider as it was at git `ref`, as package `codex_baseline` in a folder for sys.path.
+
+    Its imports within the package are relative, so a renamed copy runs next to the current one,
+    in the same proxy and the same run: before and after are interleaved like the rest.
+    """
+    import io
+    import subprocess
+    import tarfile
+
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "src/litellm_codex_oauth_provider"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    folder = workdir / "baseline"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder / "x", filter="data")
+    (folder / "x" / "src" / "litellm_codex_oauth_provider").rename(folder / BASELINE_PACKAGE)
+    return folder
 
 
 # --------------------------------------------------------------------------- the clients
@@ -259,13 +292,113 @@ async def run_level(
     }
 
 
+# --------------------------------------------------------------------------- CPU per delta, in-process
+
+
+async def _cpu_of(consume: Any, deltas: int, gap_ms: int) -> float:
+    """Process CPU seconds per delta to read one paced answer (the fake's CPU is its own process's)."""
+    start = time.process_time()
+    received = await consume(f"bench:drip:{deltas}:{gap_ms}")
+    if received != deltas * bench.DRIP_CHARS:
+        raise AssertionError(f"received {received} characters of {deltas * bench.DRIP_CHARS}")
+    return (time.process_time() - start) / deltas
+
+
+def cpu_per_delta(
+    deltas: int, gap_ms: int, rounds: int, baseline: Path | None = None
+) -> dict[str, list[float]]:
+    """The provider's own CPU per streamed delta next to the openai package's own per event.
+
+    openai    `AsyncOpenAI.responses.create(stream=True)` iterated: SSE decoding and typed events
+    provider  `codex_auth_provider.astreaming(...)` iterated directly: that, plus the translation
+              into LiteLLM chunks (and the provider's request building), no LiteLLM wrapper
+    codex/    `litellm.acompletion(model="codex/...", stream=True)`: with LiteLLM's stream wrapper
+    The answer is paced (`gap_ms` apart) so that each delta arrives alone, as at a real pace.
+    """
+    from litellm.types.utils import ModelResponse
+
+    from litellm_codex_oauth_provider import codex_auth_provider
+
+    raw, via = bench.RawClient(), bench.ViaLiteLLM("codex")
+
+    async def openai_events(marker: str) -> int:
+        total = 0
+        async with await raw._aclient().responses.create(**raw._body(marker)) as stream:
+            async for event in stream:
+                if event.type == "response.output_text.delta":
+                    total += len(event.delta)
+        return total
+
+    def provider_of(instance: Any) -> Any:
+        async def consume(marker: str) -> int:
+            return await _provider_stream(instance, marker)
+
+        return consume
+
+    async def _provider_stream(instance: Any, marker: str) -> int:
+        total = 0
+        stream = instance.astreaming(
+            model=bench.MODEL,
+            messages=bench._messages(marker),
+            api_base=None,  # type: ignore[arg-type]
+            custom_prompt_dict={},
+            model_response=ModelResponse(),
+            print_verbose=print,
+            encoding=None,
+            api_key=None,
+            logging_obj=None,
+            optional_params={},
+            litellm_params={},
+        )
+        async for chunk in stream:
+            total += len(chunk.choices[0].delta.content or "")
+        return total
+
+    async def litellm_codex(marker: str) -> int:
+        total = 0
+        stream = await via.litellm.acompletion(model=via.model, messages=bench._messages(marker), stream=True)
+        async for chunk in stream:
+            if chunk.choices:
+                total += len(chunk.choices[0].delta.content or "")
+        return total
+
+    consumers = {
+        "openai": openai_events,
+        "provider": provider_of(codex_auth_provider),
+        "codex/": litellm_codex,
+    }
+    if baseline is not None:
+        sys.path.insert(0, str(baseline))
+        consumers["provider-base"] = provider_of(__import__(BASELINE_PACKAGE).codex_auth_provider)
+
+    async def main() -> dict[str, list[float]]:
+        samples: dict[str, list[float]] = {name: [] for name in consumers}
+        for consume in consumers.values():  # warm
+            await _cpu_of(consume, 20, 0)
+        for order in bench._rotations(tuple(consumers), rounds):
+            for name in order:
+                samples[name].append(await _cpu_of(consumers[name], deltas, gap_ms))
+        return samples
+
+    return asyncio.run(main())
+
+
 # --------------------------------------------------------------------------- the run
 
 
 def run(
-    levels: list[int], deltas: int, gap_ms: int, settings: dict[str, Any], src: Path | None = None
+    levels: list[int],
+    deltas: int,
+    gap_ms: int,
+    settings: dict[str, Any],
+    src: Path | None = None,
+    per_delta_rounds: int = 3,
+    per_delta_deltas: int = 1000,
+    baseline: str | None = None,
+    idle_rounds: int = 10,
 ) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
+    idle: list[dict[str, Any]] = []
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="codex-capacity-") as tmp:
         workdir = Path(tmp)
@@ -273,23 +406,35 @@ def run(
         with bench.fake_backend(workdir, bench.FULL) as fake:
             bench.configure_environment(workdir, fake)
             tokens = json.loads((workdir / "codex" / "auth.json").read_text())["tokens"]
-            with proxy(workdir, settings, src) as (url, pid):
-                target = {
-                    "chat_url": f"{url}/v1/chat/completions",
-                    "responses_url": f"{fake['base_url']}/responses",
-                    "direct_headers": {
-                        "Authorization": f"Bearer {tokens['access_token']}",
-                        "chatgpt-account-id": tokens["account_id"],
-                    },
-                }
-                for kind in CONTENDERS:  # warm-up: imports, catalog, connections
-                    asyncio.run(run_level(kind, target, 2, 20, 5, pid))
-                for index, width in enumerate(levels):
-                    order = CONTENDERS[index % 3 :] + CONTENDERS[: index % 3]
-                    for kind in order:
-                        result = asyncio.run(run_level(kind, target, width, deltas, gap_ms, pid))
-                        results.append(result)
-                        bench._log(_brief(result))
+            base = baseline_package(workdir, baseline) if baseline else None
+            names = ALL_CONTENDERS if base else CONTENDERS
+            bench._log(f"CPU per delta: {per_delta_rounds} rounds of {per_delta_deltas} deltas, 2 ms apart")
+            per_delta = cpu_per_delta(per_delta_deltas, 2, per_delta_rounds, base) if per_delta_rounds else {}
+            if levels:  # none: only the CPU per delta
+                with proxy(workdir, settings, src, base) as (url, pid):
+                    target = {
+                        "chat_url": f"{url}/v1/chat/completions",
+                        "responses_url": f"{fake['base_url']}/responses",
+                        "direct_headers": {
+                            "Authorization": f"Bearer {tokens['access_token']}",
+                            "chatgpt-account-id": tokens["account_id"],
+                        },
+                    }
+                    for kind in names:  # warm-up: imports, catalog, connections
+                        asyncio.run(run_level(kind, target, 2, 20, 5, pid))
+                    for index in range(idle_rounds):  # an idle proxy: one stream at a time
+                        k = index % len(names)
+                        for kind in names[k:] + names[:k]:
+                            idle.append(asyncio.run(run_level(kind, target, 1, 50, gap_ms, pid)))
+                    if idle_rounds:
+                        bench._log(_idle_line(idle))
+                    for index, width in enumerate(levels):
+                        k = index % len(names)
+                        order = names[k:] + names[:k]
+                        for kind in order:
+                            result = asyncio.run(run_level(kind, target, width, deltas, gap_ms, pid))
+                            results.append(result)
+                            bench._log(_brief(result))
     load.append(os.getloadavg()[0])
     return {
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -300,7 +445,10 @@ def run(
         "gap_ms": gap_ms,
         "settings": settings,
         "src": str(src) if src else None,
+        "baseline": baseline,
         "results": results,
+        "idle": idle,
+        "cpu_per_delta_us": {n: [x * 1e6 for x in v] for n, v in per_delta.items()},
     }
 
 
@@ -311,6 +459,27 @@ def _brief(r: dict[str, Any]) -> str:
         f"{r['gap_p50_ms']:6.1f} p99 {r['gap_p99_ms']:7.1f} ms, first p99 {r['ttfc_p99_ms']:7.0f} ms, "
         f"{r['chunks_per_answer']:5.0f} chunks/answer, errors {r['errors']}"
         + (f", proxy CPU {cpu:.2f} s/1000 deltas" if cpu is not None else "")
+    )
+
+
+def _idle_summary(idle: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per contender, medians over the idle rounds: first chunk, and the gaps' p50 and p99."""
+    summary = {}
+    for name in ALL_CONTENDERS:
+        rows = [r for r in idle if r["contender"] == name]
+        if rows:
+            summary[name] = {
+                key: statistics.median(r[key] for r in rows)
+                for key in ("ttfc_p50_ms", "gap_p50_ms", "gap_p99_ms")
+            }
+            summary[name]["n"] = len(rows)
+    return summary
+
+
+def _idle_line(idle: list[dict[str, Any]]) -> str:
+    return "  idle: " + "; ".join(
+        f"{name} first chunk {v['ttfc_p50_ms']:.1f} ms, gap p50 {v['gap_p50_ms']:.1f} p99 {v['gap_p99_ms']:.1f} ms"
+        for name, v in _idle_summary(idle).items()
     )
 
 
@@ -336,7 +505,7 @@ def render(data: dict[str, Any]) -> str:
         "| chunks per answer | errors | proxy CPU s per 1000 deltas |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    ordered = sorted(data["results"], key=lambda r: (r["streams"], CONTENDERS.index(r["contender"])))
+    ordered = sorted(data["results"], key=lambda r: (r["streams"], ALL_CONTENDERS.index(r["contender"])))
     for r in ordered:
         cpu = r["proxy_cpu_s_per_1000_deltas"]
         lines.append(
@@ -344,12 +513,36 @@ def render(data: dict[str, Any]) -> str:
             f"{r['gap_p99_ms']:.1f} | {r['ttfc_p50_ms']:.0f} | {r['ttfc_p99_ms']:.0f} | "
             f"{r['chunks_per_answer']:.0f} | {r['errors']} | {'-' if cpu is None else f'{cpu:.2f}'} |"
         )
-    ours, theirs = capacity(data, "codex"), capacity(data, "chatgpt")
-    lines += [
-        "",
-        f"Streams carried at p99 gap < 100 ms with no error: codex/ {ours}, chatgpt/ {theirs}, "
-        f"fake direct {capacity(data, 'direct')} (of the levels run).",
-    ]
+    idle = _idle_summary(data.get("idle") or [])
+    if idle:
+        lines += [
+            "",
+            "Idle proxy (one stream at a time, 50 deltas, median over "
+            f"{next(iter(idle.values()))['n']:.0f} streams each, interleaved):",
+            "",
+            "| contender | first chunk ms | gap p50 ms | gap p99 ms |",
+            "|---|---:|---:|---:|",
+            *(
+                f"| {name} | {v['ttfc_p50_ms']:.1f} | {v['gap_p50_ms']:.1f} | {v['gap_p99_ms']:.1f} |"
+                for name, v in idle.items()
+            ),
+        ]
+    per_delta = data.get("cpu_per_delta_us") or {}
+    if per_delta:
+        medians = {name: statistics.median(v) for name, v in per_delta.items()}
+        lines += [
+            "",
+            "CPU per streamed delta in the bench process (median of "
+            f"{len(next(iter(per_delta.values())))} answers, deltas 2 ms apart): "
+            + ", ".join(f"{name} {us:.0f} us" for name, us in medians.items())
+            + f"; provider / openai = {medians['provider'] / medians['openai']:.2f}.",
+        ]
+    carried = ", ".join(
+        f"{name} {capacity(data, name)}"
+        for name in ALL_CONTENDERS
+        if any(r["contender"] == name for r in data["results"])
+    )
+    lines += ["", f"Streams carried at p99 gap < 100 ms with no error (of the levels run): {carried}."]
     return "\n".join(lines) + "\n"
 
 
@@ -361,10 +554,12 @@ def plot(data: dict[str, Any], path: Path) -> Path | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    colors = {"codex": "#1f77b4", "chatgpt": "#ff7f0e", "direct": "#7f7f7f"}
+    colors = {"codex": "#1f77b4", "codex-base": "#9ecae1", "chatgpt": "#ff7f0e", "direct": "#7f7f7f"}
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    for kind in CONTENDERS:
+    for kind in ALL_CONTENDERS:
         rows = sorted((r for r in data["results"] if r["contender"] == kind), key=lambda r: r["streams"])
+        if not rows:
+            continue
         xs = [r["streams"] for r in rows]
         axes[0].plot(xs, [r["gap_p99_ms"] for r in rows], "o-", color=colors[kind], label=kind)
         axes[1].plot(xs, [r["ttfc_p99_ms"] for r in rows], "o-", color=colors[kind], label=kind)
@@ -399,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 8, 16, 32])
+    parser.add_argument("--levels", type=int, nargs="*", default=[1, 4, 8, 16, 32])
     parser.add_argument("--deltas", type=int, default=300, help="deltas per answer")
     parser.add_argument("--gap-ms", type=int, default=10, help="ms between deltas at the fake")
     parser.add_argument(
@@ -407,13 +602,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tag", default="", help="results file suffix")
     parser.add_argument("--src", type=Path, help="the proxy imports the provider from this src/ instead")
+    parser.add_argument("--per-delta-rounds", type=int, default=3, help="0: skip the CPU-per-delta rounds")
+    parser.add_argument("--idle-rounds", type=int, default=10, help="single streams per contender, idle")
+    parser.add_argument(
+        "--baseline",
+        metavar="GIT_REF",
+        help="also run the provider as of GIT_REF (`codex-base`), interleaved",
+    )
     parser.add_argument("--render", type=Path, metavar="JSON", help="redo the table from a results JSON")
     args = parser.parse_args(argv)
     if args.render:
         data = json.loads(args.render.read_text())
     else:
         bench._local_only()
-        data = run(args.levels, args.deltas, args.gap_ms, dict(_setting(s) for s in args.settings), args.src)
+        data = run(
+            args.levels,
+            args.deltas,
+            args.gap_ms,
+            dict(_setting(s) for s in args.settings),
+            args.src,
+            args.per_delta_rounds,
+            baseline=args.baseline,
+            idle_rounds=args.idle_rounds,
+        )
     stem = bench.RESULTS / ("capacity" + (f"-{args.tag}" if args.tag else ""))
     bench.RESULTS.mkdir(parents=True, exist_ok=True)
     table = render(data)
