@@ -321,6 +321,7 @@ def cpu_per_delta(
     """The provider's own CPU per streamed delta next to the openai package's own per event.
 
     openai    `AsyncOpenAI.responses.create(stream=True)` iterated: SSE decoding and typed events
+    openai+aiohttp  the same on the provider's transport (LiteLLM's aiohttp transport)
     provider  `codex_auth_provider.astreaming(...)` iterated directly: that, plus the translation
               into LiteLLM chunks (and the provider's request building), no LiteLLM wrapper
     codex/    `litellm.acompletion(model="codex/...", stream=True)`: with LiteLLM's stream wrapper
@@ -332,13 +333,36 @@ def cpu_per_delta(
 
     raw, via = RawClient(), ViaLiteLLM("codex")
 
-    async def openai_events(marker: str) -> int:
-        total = 0
-        async with await raw._aclient().responses.create(**raw._body(marker)) as stream:
-            async for event in stream:
-                if event.type == "response.output_text.delta":
-                    total += len(event.delta)
-        return total
+    made: list[Any] = []  # closed at the end, in the loop that made them
+
+    def openai_on(make_client: Any) -> Any:
+        clients: dict[int, Any] = {}
+
+        def fresh() -> Any:
+            made.append(make_client())
+            return made[-1]
+
+        async def consume(marker: str) -> int:
+            loop = id(asyncio.get_running_loop())
+            client = clients.get(loop) or clients.setdefault(loop, fresh())
+            total = 0
+            async with await client.responses.create(**raw._body(marker)) as stream:
+                async for event in stream:
+                    if event.type == "response.output_text.delta":
+                        total += len(event.delta)
+            return total
+
+        return consume
+
+    def openai_aiohttp() -> Any:
+        """The openai package on the provider's transport, to tell the transport from the rest."""
+        import httpx
+        from openai import AsyncOpenAI
+
+        from litellm_codex_oauth_provider.openai_client import aiohttp_transport
+
+        args = {k: v for k, v in raw.client_args().items()}
+        return AsyncOpenAI(**args, http_client=httpx.AsyncClient(transport=aiohttp_transport()))
 
     def provider_of(instance: Any) -> Any:
         async def consume(marker: str) -> int:
@@ -374,7 +398,8 @@ def cpu_per_delta(
         return total
 
     consumers = {
-        "openai": openai_events,
+        "openai": openai_on(raw.new_async_client),
+        "openai+aiohttp": openai_on(openai_aiohttp),
         "provider": provider_of(codex_auth_provider),
         "codex/": litellm_codex,
     }
@@ -389,6 +414,8 @@ def cpu_per_delta(
         for order in rotations(tuple(consumers), rounds):
             for name in order:
                 samples[name].append(await _cpu_of(consumers[name], deltas, gap_ms))
+        for client in made:
+            await client.close()
         return samples
 
     return asyncio.run(main())
@@ -660,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.render:
         stem.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
     stem.with_suffix(".md").write_text(table)
-    chart = plot(data, stem.with_suffix(".png"))
+    chart = plot(data, stem.with_suffix(".png")) if data["results"] else None
     print(table)
     log(f"wrote {stem}.json, {stem}.md" + (f" and {chart}" if chart else ""))
     return 0

@@ -60,6 +60,13 @@ class RawClient:
         self._async_cls = AsyncOpenAI
         self._async: dict[int, Any] = {}
 
+    def client_args(self) -> dict[str, Any]:
+        """What every client of this contender is made with: base URL, login, headers."""
+        return dict(self._args)
+
+    def new_async_client(self) -> Any:
+        return self._async_cls(**self._args)
+
     def _aclient(self) -> Any:
         loop = id(asyncio.get_running_loop())
         if loop not in self._async:
