@@ -537,6 +537,34 @@ def capacity(data: dict[str, Any], name: str, gap_ms: float = 100.0, first_ms: f
     return max(ok, default=0)
 
 
+def compact_table(data: dict[str, Any]) -> str:
+    """Per level and contender: p99 gap / p99 first chunk (ms), chunks per answer, CPU per 1000 deltas."""
+    names = [n for n in ALL_CONTENDERS if any(r["contender"] == n for r in data["results"])]
+    head = "| streams | " + " | ".join(names) + " |"
+    lines = [
+        "p99 gap / p99 first chunk in ms; chunks per answer; proxy CPU seconds per 1000 deltas "
+        "(**bold**: carried)",
+        "",
+        head,
+        "|---:|" + "---|" * len(names),
+    ]
+    for level in sorted({r["streams"] for r in data["results"]}):
+        cells = []
+        for name in names:
+            found = [r for r in data["results"] if r["contender"] == name and r["streams"] == level]
+            if not found:
+                cells.append("-")
+                continue
+            r = found[0]
+            ok = r["gap_p99_ms"] < 100 and r["ttfc_p99_ms"] < 1000 and not r["errors"]
+            text = f"{r['gap_p99_ms']:.0f} / {r['ttfc_p99_ms']:.0f}; {r['chunks_per_answer']:.0f}"
+            if r["proxy_cpu_s_per_1000_deltas"] is not None:
+                text += f"; {r['proxy_cpu_s_per_1000_deltas']:.2f} s"
+            cells.append(f"**{text}**" if ok else text)
+        lines.append(f"| {level} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(data: dict[str, Any]) -> str:
     settings = ", ".join(f"`{k}: {v}`" for k, v in data["settings"].items()) or "LiteLLM defaults"
     versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
@@ -591,6 +619,7 @@ def render(data: dict[str, Any]) -> str:
         for name in ALL_CONTENDERS
         if any(r["contender"] == name for r in data["results"])
     )
+    lines += ["", compact_table(data).rstrip()]
     lines += [
         "",
         "Streams carried (the largest level with p99 gap < 100 ms, p99 first chunk < 1 s and no error, "

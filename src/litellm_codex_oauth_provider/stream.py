@@ -410,6 +410,8 @@ class _Suspended:
 
     async def cancel(self) -> None:
         """Cancel the waiting step (the read under it ends as a cancelled read does) and let it unwind."""
+        if isinstance(self._signal, asyncio.Future) and self._signal.done() and not self._signal.cancelled():
+            self._signal.exception()  # a read that failed meanwhile: its error is moot now, not "never retrieved"
         try:
             signal = self._coro.throw(asyncio.CancelledError())
         except (StopIteration, StopAsyncIteration, asyncio.CancelledError):
@@ -418,7 +420,11 @@ class _Suspended:
             return
         try:
             await _Suspended(self._coro, signal)
-        except (StopAsyncIteration, asyncio.CancelledError, Exception):
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # our own task is being cancelled: pass it on
+                raise
+        except (StopAsyncIteration, Exception):
             return
 
 
