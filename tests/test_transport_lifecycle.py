@@ -104,9 +104,9 @@ def test_a_loop_closed_without_shutdown_is_cleaned_up_on_the_next_use(fake, tmp_
     assert result["texts"] == ["Hello from fake Codex"]
     # The clients of a loop closed that way are dropped when the next loop makes its own:
     # connections do not pile up loop after loop, and none are left at the end.
-    first = result["sockets"][0]
-    assert first > 0 and result["sockets"][:4] == [first] * 4
-    assert result["sockets"][-1] == 0
+    counts = result["sockets"]
+    assert counts[0] > 0 and counts[3] <= counts[0] + 2  # one loop's worth, not four (5 per loop)
+    assert counts[-1] == 0
 
 
 async def test_a_pool_closes_its_clients_on_request_and_makes_new_ones(codex_home, fake):
