@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import __doc__ as PACKAGE_DOC
 from .common import (
     CONTENDERS,
     FULL,
@@ -219,7 +220,7 @@ def _profile_shares(stats: Any, calls: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=PACKAGE_DOC, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a smaller run (~2 minutes)")
     parser.add_argument(

@@ -392,6 +392,13 @@ class _Suspended:
     def __await__(self) -> Generator[Any, Any, Any]:
         coro, signal = self._coro, self._signal
         while True:
+            if isinstance(signal, asyncio.Future) and signal.done():
+                # What it waited for came meanwhile (a busy worker): go on now, not a loop turn later.
+                try:
+                    signal = coro.send(None)
+                except StopIteration as done:
+                    return done.value
+                continue
             try:
                 sent = yield signal  # what the coroutine waits on goes to the running task, as before
             except GeneratorExit:
