@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -139,3 +140,14 @@ def test_litellms_aiohttp_transport_is_found_here():
 
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
+
+
+async def test_a_pool_dropped_while_its_loop_runs_closes_its_clients_on_that_loop(codex_home, fake):
+    pool = ClientPool(CodexTokenManager())  # e.g. a login pool the provider evicted
+    client = pool.async_client(fake.base_url)
+    await client.models.list()
+    del pool
+    gc.collect()
+    for _ in range(5):  # the loop's finalizer hook schedules the close as a task
+        await asyncio.sleep(0.01)
+    assert client.is_closed()
