@@ -149,7 +149,9 @@ def aiohttp_transport() -> httpx.AsyncBaseTransport | None:
         return None
 
     def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, ssl=_ssl_context())
+        # Idle connections expire after 5 s, as in httpx's own pool (aiohttp keeps them 15 s): a
+        # connection the server already closed is less likely to be picked for a POST.
+        connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, ssl=_ssl_context(), keepalive_timeout=5.0)
         return aiohttp.ClientSession(connector=connector)
 
     return LiteLLMAiohttpTransport(client=session)
@@ -271,6 +273,7 @@ class ClientPool:
     An async client cannot move between event loops, so async clients are keyed by the running
     loop and closed with it: when the loop shuts down its async generators (see
     `_close_with_loop`), or, for a loop that was closed without that, on the pool's next use.
+    `use_aiohttp=False` keeps httpx's own transport for the async clients (e.g. for respx).
     """
 
     def __init__(self, token_manager: CodexTokenManager, *, use_aiohttp: bool = True) -> None:
