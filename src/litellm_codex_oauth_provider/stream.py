@@ -1,6 +1,7 @@
 """The event stream: Responses events → LiteLLM stream chunks as they arrive, and the final response.
 
-`TurnTranslator.handle(event)` returns the chunks an event produces at once. In streaming
+`TurnTranslator.handle(event)` returns the chunks an event produces at once; an async stream
+reads its events through `ReadyEvents`, so deltas that arrived together become one chunk. In streaming
 mode it keeps no text (a long answer the caller does not keep costs no memory here); the
 non-streaming path keeps the completed output items and assembles a `ModelResponse`.
 """
@@ -466,7 +467,7 @@ class ReadyEvents:
             except StopIteration as done:
                 batch.append(done.value)
                 continue
-            except BaseException as exc:  # the end of the stream, or its error: after this batch
+            except Exception as exc:  # the end of the stream, or its error: after this batch
                 self._error = exc
                 return batch
             self._waiting = _Suspended(step, signal)  # type: ignore[arg-type]
