@@ -1,9 +1,9 @@
 """The event stream: Responses events → LiteLLM stream chunks as they arrive, and the final response.
 
-`TurnTranslator.handle(event)` returns the chunks an event produces at once; an async stream
-reads its events through `ReadyEvents`, so deltas that arrived together become one chunk. In streaming
-mode it keeps no text (a long answer the caller does not keep costs no memory here); the
-non-streaming path keeps the completed output items and assembles a `ModelResponse`.
+`TurnTranslator.handle(event)` returns the chunks an event produces at once. In streaming mode
+it keeps no text (a long answer the caller does not keep costs no memory here); the non-streaming
+path keeps the completed output items and assembles a `ModelResponse`. An async stream reads its
+events through `ReadyEvents`, so deltas that arrived together go out as one chunk.
 """
 
 from __future__ import annotations
