@@ -6,20 +6,25 @@ concurrent clients each stream an answer of `deltas` four-character text deltas 
 sends `gap_ms` apart (100 per second by default: a fast model). N rises level by level; at each
 level the contenders run one after another in rotating order:
 
-    codex     the proxy, model `codex/gpt-5.5` (this provider)
-    chatgpt   the proxy, model `chatgpt/gpt-5.5` (LiteLLM's built-in provider)
-    direct    the fake itself, read by the same clients (no proxy): the ceiling of the setup
+    codex       the proxy, model `codex/gpt-5.5` (this provider)
+    codex-base  with `--baseline REF`: the provider as of git REF, renamed, in the same proxy
+    chatgpt     the proxy, model `chatgpt/gpt-5.5` (LiteLLM's built-in provider)
+    direct      the fake itself, read by the same clients (no proxy): the ceiling of the setup
 
 Per level and contender: delivered deltas per second (characters received / 4 / wall time),
 the gap between content chunks at the client (p50, p99), time to first content chunk (p50,
 p99), chunks per answer, errors, and the proxy's CPU seconds per 1,000 deltas (user + system
-of the worker's process tree, from /proc).
+of the worker's process tree, from /proc). A level is carried with p99 gap < 100 ms, p99 first
+chunk < 1 s and no error. Before the levels: idle rounds (one stream at a time) and the CPU per
+streamed delta of the provider next to the openai package's, in this process.
 
-    .venv/bin/python bench/capacity.py                      # levels 1 4 8 16 32, ~3 min
-    .venv/bin/python bench/capacity.py --levels 1 8 16 --settings disable_streaming_logging=true
+    .venv/bin/python bench/capacity.py --baseline main         # levels 1 4 8 16 32 64, ~7 min
+    .venv/bin/python bench/capacity.py --levels 1 8 16 24 32 48 64 --baseline c631541
+    .venv/bin/python bench/capacity.py --levels 16 32 --settings disable_streaming_logging=true
+    .venv/bin/python bench/capacity.py --levels                # only the CPU per delta (no proxy)
 
-Writes bench/results/capacity[-<tag>].{json,md}. Nothing leaves the machine: the bench and the
-proxy (through a sitecustomize on its PYTHONPATH) refuse every connection not to 127.0.0.1.
+Writes bench/results/capacity[-<tag>].{json,md,png}. Nothing leaves the machine: the bench and
+the proxy (through a sitecustomize on its PYTHONPATH) refuse every connection not to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -679,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--levels", type=int, nargs="*", default=[1, 4, 8, 16, 32])
+    parser.add_argument("--levels", type=int, nargs="*", default=[1, 4, 8, 16, 32, 64])
     parser.add_argument("--deltas", type=int, default=300, help="deltas per answer")
     parser.add_argument("--gap-ms", type=int, default=10, help="ms between deltas at the fake")
     parser.add_argument(
