@@ -86,7 +86,7 @@ class TurnTranslator:
 
     model: str
     keep_output: bool = True
-    #: False on the non-streaming path: deltas are only collected, no chunk objects are built for them.
+    #: False on the non-streaming path: the turn is only collected, no chunk objects are built.
     emit: bool = True
     response_id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
@@ -139,7 +139,7 @@ class TurnTranslator:
             # Summary parts (of one item or of several) read as paragraphs, as in the whole response.
             if self.keep_output:
                 self._reasoning_deltas.append("\n\n")
-            return [self._chunk(Delta(reasoning_content="\n\n"))]
+            return [self._chunk(Delta(reasoning_content="\n\n"))] if self.emit else []
         if kind == "response.function_call_arguments.delta":
             return self._arguments_delta(event)
         if kind == "response.output_item.added":
@@ -189,12 +189,12 @@ class TurnTranslator:
             if self._message_items > 1:
                 if self.keep_output:
                     self._text_deltas.append("\n\n")
-                return [self._chunk(Delta(content="\n\n"))]
+                return [self._chunk(Delta(content="\n\n"))] if self.emit else []
             return []
         if kind != "function_call":
             return []
         call = self._register_call(item)
-        return [self._tool_delta(call, arguments="", with_header=True)]
+        return [self._tool_delta(call, arguments="", with_header=True)] if self.emit else []
 
     def _register_call(self, item: Any) -> _Call:
         key = field_of(item, "id") or field_of(item, "call_id")
@@ -223,7 +223,7 @@ class TurnTranslator:
         if call is None or not text:
             return []
         call.streamed_arguments = True
-        return [self._tool_delta(call, arguments=text, with_header=False)]
+        return [self._tool_delta(call, arguments=text, with_header=False)] if self.emit else []
 
     def _item_done(self, item: Any) -> list[ModelResponseStream]:
         kind = field_of(item, "type")
@@ -233,13 +233,15 @@ class TurnTranslator:
             known = (field_of(item, "id") or field_of(item, "call_id")) in self._calls
             call = self._register_call(item)
             arguments = field_of(item, "arguments") or ""
+            if not self.emit:
+                return []
             if not known:
                 return [self._tool_delta(call, arguments=arguments, with_header=True)]
             if not call.streamed_arguments and arguments:
                 return [self._tool_delta(call, arguments=arguments, with_header=False)]
             return []
         encrypted = field_of(item, "encrypted_content") if kind == "reasoning" else None
-        if encrypted:
+        if encrypted and self.emit:
             # One chunk per reasoning item, when it completes: the summary already streamed as
             # reasoning_content, so the thinking block carries only the encrypted content.
             delta = Delta(
@@ -269,6 +271,8 @@ class TurnTranslator:
             self.finish_reason = "tool_calls" if self._calls else "stop"
         # Usage travels on its own chunk before the finish: LiteLLM's stream wrapper keeps usage
         # only from chunks that carry no finish_reason.
+        if not self.emit:
+            return []
         chunks = []
         if self.usage is not None:
             chunks.append(self._chunk(Delta(), usage=self.usage))
