@@ -63,6 +63,7 @@ def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: 
     return delay
 
 
+@functools.cache
 def user_agent() -> str:
     """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
     return (
