@@ -1,4 +1,5 @@
-"""The subclassed OpenAI clients, with respx standing in for the backend."""
+"""The subclassed OpenAI clients: respx stands in for the backend of the sync client; the pooled async
+client (on the aiohttp transport, which respx cannot see) talks to the fake over a socket."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import respx
 
 from litellm_codex_oauth_provider.auth import CodexTokenManager
-from litellm_codex_oauth_provider.openai_client import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient
+from litellm_codex_oauth_provider.openai_client import ClientPool, CodexOpenAIClient
 from tests.support.fake_codex import HttpError, Turn
 
 BASE = "http://codex.test/backend-api/codex"
@@ -33,13 +34,17 @@ def test_sync_client_sends_login_and_codex_headers_not_an_api_key(codex_home):
     assert "codex-oauth" not in headers["authorization"]
 
 
-@respx.mock
-async def test_async_client_sends_the_same_headers(codex_home):
-    route = respx.post(f"{BASE}/responses").mock(return_value=sse())
-    client = AsyncCodexOpenAIClient(base_url=BASE, token_manager=CodexTokenManager())
-    stream = await client.responses.create(model="gpt-5.5", input="hi", stream=True)
+async def test_async_client_sends_the_same_headers(codex_home, fake):
+    # The pooled async client sends through LiteLLM's aiohttp transport, which respx cannot see:
+    # the real fake over a socket records what arrived.
+    pool = ClientPool(CodexTokenManager())
+    stream = await pool.async_client(fake.base_url).responses.create(model="gpt-5.5", input="hi", stream=True)
     assert [e.type async for e in stream][-1] == "response.completed"
-    assert route.calls.last.request.headers["chatgpt-account-id"] == "acct-123"
+    headers = fake.last_request.headers
+    assert fake.last_request.bearer.startswith("ey") and "codex-oauth" not in headers["authorization"]
+    assert headers["chatgpt-account-id"] == "acct-123"
+    assert headers["originator"] == "codex_cli_rs"
+    await pool.aclose()
 
 
 @respx.mock

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -127,6 +127,7 @@ def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: 
     return delay
 
 
+@functools.cache
 def user_agent() -> str:
     """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
     return (
@@ -201,7 +202,7 @@ class CodexOpenAIClient(_BudgetedRetries, OpenAI):
         http_client = httpx.Client(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
             event_hooks={"response": [cap_error_body]},
             headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
         )
@@ -232,8 +233,44 @@ class CodexOpenAIClient(_BudgetedRetries, OpenAI):
         return _retry_delay(self, remaining_retries, options, response_headers)
 
 
+#: Connections per client; the keep-alive pool is as large, so a burst does not reopen half of them.
+_MAX_CONNECTIONS = 200
+
+
+@functools.cache
+def _ssl_context() -> Any:
+    """httpx's own default TLS context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once."""
+    return httpx.create_ssl_context()
+
+
+def aiohttp_transport() -> httpx.AsyncBaseTransport | None:
+    """LiteLLM's aiohttp transport for httpx where this LiteLLM ships one, else None (httpx's own).
+
+    Under many concurrent calls httpcore's pool rescans every connection for every queued request;
+    aiohttp's connector does not (docs/benchmarks.md). The session is made on first use, in the
+    loop that sends; `ClientPool` closes it with that loop.
+    """
+    try:
+        import aiohttp
+        from litellm.llms.custom_httpx.aiohttp_transport import LiteLLMAiohttpTransport
+    except ImportError:
+        return None
+
+    def session() -> aiohttp.ClientSession:
+        # Idle connections expire after 5 s, as in httpx's own pool (aiohttp keeps them 15 s): a
+        # connection the server already closed is less likely to be picked for a POST.
+        connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, ssl=_ssl_context(), keepalive_timeout=5.0)
+        return aiohttp.ClientSession(connector=connector)
+
+    return LiteLLMAiohttpTransport(client=session)
+
+
 class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
-    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in."""
+    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in.
+
+    `transport` replaces httpx's own (httpcore) transport, e.g. with `aiohttp_transport()`; whoever
+    passes one closes the client (`await client.close()`) before its event loop ends.
+    """
 
     def __init__(
         self,
@@ -242,15 +279,17 @@ class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
         token_manager: CodexTokenManager,
         max_retries: int | None = None,
         timeout: httpx.Timeout | float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> None:
         self.token_manager = token_manager
         http_client = httpx.AsyncClient(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
+            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
             event_hooks={"response": [acap_error_body]},
             headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
+            transport=transport,
         )
         super().__init__(
             api_key=_PLACEHOLDER_KEY,
@@ -279,20 +318,80 @@ class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
         return _retry_delay(self, remaining_retries, options, response_headers)
 
 
+class _LoopClients:
+    """The async clients made in one event loop, and the guard that closes them when the loop ends."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, AsyncCodexOpenAIClient] = {}
+        self.guard: AsyncIterator[None] | None = None
+        #: Set when the loop closed without shutting down its async generators: no await is possible.
+        self.loop_gone = False
+
+    async def close(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            if self.loop_gone:
+                _finish_without_loop(client.close())
+            else:
+                with contextlib.suppress(Exception):  # closing must never fail the loop's shutdown
+                    await client.close()
+
+
+async def _close_with_loop(clients: _LoopClients, forget: Callable[[], None]) -> AsyncIterator[None]:
+    """An async generator parked at its `yield` for the life of the loop.
+
+    A loop shuts down the async generators it has seen before it closes (`asyncio.run`,
+    `asyncio.Runner`, uvicorn, pytest-asyncio all do: `loop.shutdown_asyncgens()`); that closes
+    this one, and its `finally` closes the loop's clients and their connections, so no
+    "Unclosed client session" is left for the garbage collector. Dropped early (the pool was
+    evicted), the loop's finalizer hook closes it on the loop just the same.
+    """
+    try:
+        yield
+    finally:
+        forget()
+        await clients.close()
+
+
+def _finish_without_loop(step: Coroutine[Any, Any, Any]) -> None:
+    """Run a close coroutine of a loop that is already closed: it has nothing left to wait for.
+
+    Closing a connection pool whose loop is closed only marks it closed (there is no transport to
+    wait on); should it want to wait after all, it is abandoned (the loop cannot run it anyway).
+    """
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    except Exception:  # a pool that cannot close on a dead loop is left to the garbage collector
+        return
+    step.close()
+
+
+def _start(guard: AsyncIterator[None]) -> None:
+    """Run `guard` to its first `yield` now; the running loop's first-iteration hook registers it."""
+    try:
+        guard.__anext__().send(None)  # type: ignore[attr-defined]
+    except StopIteration:
+        return
+    raise RuntimeError("the loop guard awaited before its first yield")  # pragma: no cover
+
+
 class ClientPool:
     """One client per base URL (and, for async, per event loop), reused so connections are pooled.
 
-    An async httpx client cannot move between event loops, so async clients are keyed by the
-    running loop and forgotten with it; sync clients are shared by all threads.
+    An async client cannot move between event loops, so async clients are keyed by the running
+    loop and closed with it: when the loop shuts down its async generators (see
+    `_close_with_loop`), or, for a loop that was closed without that, on the pool's next use.
+    `use_aiohttp=False` keeps httpx's own transport for the async clients (e.g. for respx).
     """
 
-    def __init__(self, token_manager: CodexTokenManager) -> None:
+    def __init__(self, token_manager: CodexTokenManager, *, use_aiohttp: bool = True) -> None:
         self.token_manager = token_manager
-        self._lock = threading.Lock()
+        self._use_aiohttp = use_aiohttp
+        self._lock = threading.RLock()  # a guard closed under the lock forgets its loop under it too
         self._sync: dict[str, CodexOpenAIClient] = {}
-        self._async: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, AsyncCodexOpenAIClient]
-        ] = weakref.WeakKeyDictionary()
+        self._async: dict[asyncio.AbstractEventLoop, _LoopClients] = {}
 
     def sync_client(self, base_url: str) -> CodexOpenAIClient:
         with self._lock:
@@ -306,16 +405,54 @@ class ClientPool:
     def async_client(self, base_url: str) -> AsyncCodexOpenAIClient:
         loop = asyncio.get_running_loop()
         with self._lock:
-            per_loop = self._async.setdefault(loop, {})
-            client = per_loop.get(base_url)
+            per_loop = self._async.get(loop)
+            started = per_loop is None
+            if per_loop is None:
+                self._forget_closed_loops()
+                per_loop = self._async[loop] = _LoopClients()
+            client = per_loop.clients.get(base_url)
             if client is None:
-                client = per_loop[base_url] = AsyncCodexOpenAIClient(
-                    base_url=base_url, token_manager=self.token_manager
+                client = per_loop.clients[base_url] = AsyncCodexOpenAIClient(
+                    base_url=base_url,
+                    token_manager=self.token_manager,
+                    transport=aiohttp_transport() if self._use_aiohttp else None,
                 )
-            return client
+        if started:
+            per_loop.guard = _close_with_loop(per_loop, self._forgetter(loop, per_loop))
+            _start(per_loop.guard)
+        return client
+
+    def _forgetter(self, loop: asyncio.AbstractEventLoop, per_loop: _LoopClients) -> Callable[[], None]:
+        ref = weakref.ref(self)  # the guard lives as long as the loop; it must not keep the pool
+
+        def forget() -> None:
+            pool = ref()
+            if pool is not None:
+                with pool._lock:
+                    if pool._async.get(loop) is per_loop:
+                        del pool._async[loop]
+
+        return forget
+
+    def _forget_closed_loops(self) -> None:
+        """Close the clients of loops that were closed without shutting down their async generators."""
+        for loop in [loop for loop in self._async if loop.is_closed()]:
+            per_loop = self._async.pop(loop)
+            per_loop.loop_gone = True
+            if per_loop.guard is not None:
+                _finish_without_loop(per_loop.guard.aclose())  # type: ignore[attr-defined]
+
+    async def aclose(self) -> None:
+        """Close the running loop's async clients now (they are made again on next use)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            per_loop = self._async.pop(loop, None)
+        if per_loop is not None and per_loop.guard is not None:
+            await per_loop.guard.aclose()  # type: ignore[attr-defined]
 
     def close(self) -> None:
         with self._lock:
             for client in self._sync.values():
                 client.close()
             self._sync.clear()
+            self._forget_closed_loops()

@@ -48,7 +48,7 @@ from .openai_client import (
 )
 from .remote_resources import CatalogStore
 from .request import CodexRequest, build_request
-from .stream import PrimedStream, StreamReport, TurnTranslator
+from .stream import PrimedStream, ReadyEvents, StreamReport, TurnTranslator
 from .stream_lifetime import OwnedStream, StreamSlot
 
 logger = logging.getLogger(__name__)
@@ -491,14 +491,16 @@ class CodexAuthProvider(CustomLLM):
                 with retry_budget(call.budget):
                     stream, req = await self._open_async(call)
                 opened = True
-                async with stream:  # closed even when the caller leaves before the first chunk
+                # closed even when the caller leaves before the first chunk; events that arrived
+                # together go out as one chunk (see ReadyEvents), none waits for another
+                async with stream, ReadyEvents(stream) as batches:
                     self._record_stream(req, stream.response.headers, logging_obj)
                     if attempt == 0:
                         yield PrimedStream.OPENED
                         call.stream_handed_out()
                     translator = TurnTranslator(model=call.model, keep_output=False)
-                    async for event in stream:
-                        for chunk in translator.handle(event):
+                    async for events in batches:
+                        for chunk in translator.handle_many(events):
                             sent = True
                             yield chunk
                 translator.check_complete()

@@ -1,14 +1,16 @@
 """The event stream: Responses events → LiteLLM stream chunks as they arrive, and the final response.
 
-`TurnTranslator.handle(event)` returns the chunks an event produces at once. In streaming
-mode it keeps no text (a long answer the caller does not keep costs no memory here); the
-non-streaming path keeps the completed output items and assembles a `ModelResponse`.
+`TurnTranslator.handle(event)` returns the chunks an event produces at once. In streaming mode
+it keeps no text (a long answer the caller does not keep costs no memory here); the non-streaming
+path keeps the completed output items and assembles a `ModelResponse`. An async stream reads its
+events through `ReadyEvents`, so deltas that arrived together go out as one chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Coroutine, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +86,7 @@ class TurnTranslator:
 
     model: str
     keep_output: bool = True
-    #: False on the non-streaming path: deltas are only collected, no chunk objects are built for them.
+    #: False on the non-streaming path: the turn is only collected, no chunk objects are built.
     emit: bool = True
     response_id: str = ""
     created: int = field(default_factory=lambda: int(time.time()))
@@ -137,7 +139,7 @@ class TurnTranslator:
             # Summary parts (of one item or of several) read as paragraphs, as in the whole response.
             if self.keep_output:
                 self._reasoning_deltas.append("\n\n")
-            return [self._chunk(Delta(reasoning_content="\n\n"))]
+            return [self._chunk(Delta(reasoning_content="\n\n"))] if self.emit else []
         if kind == "response.function_call_arguments.delta":
             return self._arguments_delta(event)
         if kind == "response.output_item.added":
@@ -166,6 +168,15 @@ class TurnTranslator:
             )
         return []
 
+    def handle_many(self, events: list[Any]) -> list[ModelResponseStream]:
+        """The chunks of events that arrived together, consecutive text deltas merged into one chunk."""
+        if len(events) == 1:
+            return self.handle(events[0])
+        chunks: list[ModelResponseStream] = []
+        for event in merge_deltas(events):
+            chunks += self.handle(event)
+        return chunks
+
     def _note_response(self, response: Any) -> None:
         if response is not None and field_of(response, "id"):
             self.response_id = field_of(response, "id")
@@ -178,12 +189,12 @@ class TurnTranslator:
             if self._message_items > 1:
                 if self.keep_output:
                     self._text_deltas.append("\n\n")
-                return [self._chunk(Delta(content="\n\n"))]
+                return [self._chunk(Delta(content="\n\n"))] if self.emit else []
             return []
         if kind != "function_call":
             return []
         call = self._register_call(item)
-        return [self._tool_delta(call, arguments="", with_header=True)]
+        return [self._tool_delta(call, arguments="", with_header=True)] if self.emit else []
 
     def _register_call(self, item: Any) -> _Call:
         key = field_of(item, "id") or field_of(item, "call_id")
@@ -212,7 +223,7 @@ class TurnTranslator:
         if call is None or not text:
             return []
         call.streamed_arguments = True
-        return [self._tool_delta(call, arguments=text, with_header=False)]
+        return [self._tool_delta(call, arguments=text, with_header=False)] if self.emit else []
 
     def _item_done(self, item: Any) -> list[ModelResponseStream]:
         kind = field_of(item, "type")
@@ -222,13 +233,15 @@ class TurnTranslator:
             known = (field_of(item, "id") or field_of(item, "call_id")) in self._calls
             call = self._register_call(item)
             arguments = field_of(item, "arguments") or ""
+            if not self.emit:
+                return []
             if not known:
                 return [self._tool_delta(call, arguments=arguments, with_header=True)]
             if not call.streamed_arguments and arguments:
                 return [self._tool_delta(call, arguments=arguments, with_header=False)]
             return []
         encrypted = field_of(item, "encrypted_content") if kind == "reasoning" else None
-        if encrypted:
+        if encrypted and self.emit:
             # One chunk per reasoning item, when it completes: the summary already streamed as
             # reasoning_content, so the thinking block carries only the encrypted content.
             delta = Delta(
@@ -258,6 +271,8 @@ class TurnTranslator:
             self.finish_reason = "tool_calls" if self._calls else "stop"
         # Usage travels on its own chunk before the finish: LiteLLM's stream wrapper keeps usage
         # only from chunks that carry no finish_reason.
+        if not self.emit:
+            return []
         chunks = []
         if self.usage is not None:
             chunks.append(self._chunk(Delta(), usage=self.usage))
@@ -316,6 +331,162 @@ class TurnTranslator:
         if self.usage is not None:
             model_response.usage = self.usage  # type: ignore[attr-defined]
         return model_response
+
+
+#: Delta events whose runs can be sent as one: same kind, same item (and part), text appended.
+_MERGEABLE = frozenset(
+    {
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.function_call_arguments.delta",
+    }
+)
+
+
+def _merge_key(event: Any) -> tuple[Any, ...] | None:
+    kind = field_of(event, "type")
+    if kind not in _MERGEABLE:
+        return None
+    return (
+        kind,
+        field_of(event, "item_id"),
+        field_of(event, "output_index"),
+        field_of(event, "content_index"),
+        field_of(event, "summary_index"),
+    )
+
+
+def merge_deltas(events: list[Any]) -> list[Any]:
+    """`events` with each run of consecutive deltas of the same kind and item merged into one."""
+    merged: list[Any] = []
+    run: list[Any] = []
+    run_key: tuple[Any, ...] | None = None
+
+    def flush() -> None:
+        if len(run) == 1:
+            merged.append(run[0])
+        elif run:
+            kind, item_id = run_key[0], run_key[1]  # type: ignore[index]
+            text = "".join(field_of(e, "delta", "") or "" for e in run)
+            merged.append({"type": kind, "item_id": item_id, "delta": text})
+        run.clear()
+
+    for event in events:
+        key = _merge_key(event)
+        if key is None or key != run_key:
+            flush()
+            run_key = key
+        if key is None:
+            merged.append(event)
+        else:
+            run.append(event)
+    flush()
+    return merged
+
+
+class _Suspended:
+    """A coroutine that was started by hand and is waiting for the loop; awaiting this finishes it."""
+
+    __slots__ = ("_coro", "_signal")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], signal: Any) -> None:
+        self._coro, self._signal = coro, signal
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, signal = self._coro, self._signal
+        while True:
+            if isinstance(signal, asyncio.Future) and signal.done():
+                # What it waited for came meanwhile (a busy worker): go on now, not a loop turn later.
+                try:
+                    signal = coro.send(None)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                sent = yield signal  # what the coroutine waits on goes to the running task, as before
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # e.g. the task's cancellation: the coroutine gets it
+                try:
+                    signal = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                signal = coro.send(sent)
+            except StopIteration as done:
+                return done.value
+
+    async def cancel(self) -> None:
+        """Cancel the waiting step (the read under it ends as a cancelled read does) and let it unwind."""
+        if isinstance(self._signal, asyncio.Future) and self._signal.done() and not self._signal.cancelled():
+            self._signal.exception()  # a read that failed meanwhile: its error is moot now, not "never retrieved"
+        try:
+            signal = self._coro.throw(asyncio.CancelledError())
+        except (StopIteration, StopAsyncIteration, asyncio.CancelledError):
+            return
+        except Exception:  # the stream is being dropped; how its read ends no longer matters
+            return
+        try:
+            await _Suspended(self._coro, signal)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # our own task is being cancelled: pass it on
+                raise
+        except (StopAsyncIteration, Exception):
+            return
+
+
+class ReadyEvents:
+    """An async event stream read in batches: one event waited for, then every event already parsed.
+
+    After an event arrives, the next ones are taken only as far as they are ready without waiting
+    (the rest of a network read the SSE decoder has already split into events): each step of the
+    stream is started by hand and, when it would wait, kept and awaited first on the next call.
+    So nothing that could be sent now is held back, and a worker that fell behind sends what
+    piled up as one chunk instead of one per delta. `aclose()` cancels a step left waiting.
+    """
+
+    def __init__(self, events: AsyncIterator[Any]) -> None:
+        self._events = events
+        self._waiting: _Suspended | None = None
+        self._error: BaseException | None = None
+
+    def __aiter__(self) -> ReadyEvents:
+        return self
+
+    async def __anext__(self) -> list[Any]:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        waiting, self._waiting = self._waiting, None
+        batch = [await (waiting if waiting is not None else self._events.__anext__())]
+        while True:
+            step = self._events.__anext__()
+            try:
+                signal = step.send(None)  # type: ignore[attr-defined]
+            except StopIteration as done:
+                batch.append(done.value)
+                continue
+            except Exception as exc:  # the end of the stream, or its error: after this batch
+                self._error = exc
+                return batch
+            self._waiting = _Suspended(step, signal)  # type: ignore[arg-type]
+            return batch
+
+    async def aclose(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            await waiting.cancel()
+
+    async def __aenter__(self) -> ReadyEvents:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 class StreamReport:
