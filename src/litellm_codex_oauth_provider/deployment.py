@@ -59,6 +59,8 @@ def resolve_login(
     if router is None:
         return LoginConfig(**requested, api_base=api_base)
     configured = _deployment_params(router, litellm_params)
+    if configured is None:  # no router stamp: the proxy's own calls (health probes) name a deployment's login
+        configured = _matching_deployment(router, requested)
     for key, value in requested.items():
         if value is not None and value != configured.get(key):
             raise CodexRequestRefusedError(
@@ -79,15 +81,38 @@ def resolve_login(
     )
 
 
-def _deployment_params(router: Any, litellm_params: Mapping[str, Any]) -> dict[str, Any]:
-    """The `litellm_params` the operator configured for the deployment serving this call ({} if none).
+def _params_of(deployment: Any) -> dict[str, Any]:
+    params = deployment.get("litellm_params") if isinstance(deployment, Mapping) else None
+    if params is None:
+        params = getattr(deployment, "litellm_params", None)
+    if hasattr(params, "model_dump"):
+        return params.model_dump(exclude_none=True)
+    return dict(params or {})
 
-    A per-request deployment LiteLLM builds for client-side credentials carries the configured
-    one's id as `original_model_id`.
+
+def _matching_deployment(router: Any, requested: Mapping[str, Any]) -> dict[str, Any]:
+    """A configured deployment whose login is exactly `requested` ({} if none): a call the router
+    did not stamp (LiteLLM's health probe passes a deployment's params without its `model_info`)
+    may use a login the operator configured, never one it names itself."""
+    if all(value is None for value in requested.values()):
+        return {}
+    for deployment in getattr(router, "model_list", None) or []:
+        params = _params_of(deployment)
+        if all(params.get(key) == value for key, value in requested.items()):
+            return params
+    return {}
+
+
+def _deployment_params(router: Any, litellm_params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The `litellm_params` the operator configured for the deployment serving this call.
+
+    None when the call carries no deployment id the router knows. A per-request deployment
+    LiteLLM builds for client-side credentials carries the configured one's id as
+    `original_model_id`.
     """
     model_info = litellm_params.get("model_info")
     if not isinstance(model_info, Mapping):
-        return {}
+        return None
     get_deployment = getattr(router, "get_deployment", None)
     for key in ("original_model_id", "id"):
         model_id = model_info.get(key)
@@ -95,8 +120,5 @@ def _deployment_params(router: Any, litellm_params: Mapping[str, Any]) -> dict[s
             continue
         deployment = get_deployment(model_id=str(model_id))
         if deployment is not None:
-            params = getattr(deployment, "litellm_params", None)
-            if hasattr(params, "model_dump"):
-                return params.model_dump(exclude_none=True)
-            return dict(params or {})
-    return {}
+            return _params_of(deployment)
+    return None

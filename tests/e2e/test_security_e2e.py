@@ -253,3 +253,21 @@ def test_a_fifo_for_a_login_fails_its_calls_and_stalls_no_one(proxy):
         for future in stuck:
             with pytest.raises(openai.AuthenticationError, match=r"not a regular file|FIFO"):
                 future.result()
+
+
+def test_the_proxy_health_check_of_each_account_uses_its_own_login(proxy):
+    """LiteLLM's health probe passes a deployment's own params without its `model_info`."""
+    import httpx
+
+    base = str(proxy["client"].base_url).rstrip("/").removesuffix("/v1")
+    answer = httpx.get(
+        f"{base}/health",
+        params={"model": MODEL},
+        headers={"Authorization": f"Bearer {MASTER_KEY}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["healthy_count"] == 2 and body["unhealthy_count"] == 0, body
+    catalog_accounts = {r.headers.get("chatgpt-account-id") for r in proxy["fake"].models_log}
+    assert {"acct-alice", "acct-bob"} <= catalog_accounts
