@@ -80,7 +80,7 @@ def environment(base_url: str, store: str, redis_url: str, cache: Path) -> None:
 
 
 def refresh_latency(home: Path, count: int) -> list[float]:
-    from litellm_codex_oauth_provider.auth import CodexTokenManager
+    from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 
     manager = CodexTokenManager(codex_home=str(home))
     credentials = manager.get_credentials()
@@ -94,7 +94,7 @@ def refresh_latency(home: Path, count: int) -> list[float]:
 
 def hot_path(home: Path, count: int) -> float:
     """Seconds per `get_credentials()` of a fresh token."""
-    from litellm_codex_oauth_provider.auth import CodexTokenManager
+    from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 
     manager = CodexTokenManager(codex_home=str(home))
     manager.get_credentials()

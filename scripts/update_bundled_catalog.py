@@ -24,8 +24,8 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # importing litellm must not go online
 
 from litellm_codex_oauth_provider import settings
-from litellm_codex_oauth_provider.catalog import bundled_payload
 from litellm_codex_oauth_provider.constants import REASONING_EFFORTS
+from litellm_codex_oauth_provider.models.catalog import bundled_payload
 
 TARGET = Path(__file__).resolve().parents[1] / "src/litellm_codex_oauth_provider/data/bundled_models.json"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # importing litellm must not go online
 
-from litellm_codex_oauth_provider.catalog import ModelCatalog, bundled_catalog
+from litellm_codex_oauth_provider.models.catalog import ModelCatalog, bundled_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = (ROOT / "litellm_config.yaml", ROOT / "src/litellm_codex_oauth_provider/data/litellm_config.yaml")

@@ -364,7 +364,7 @@ def cpu_per_delta(
         import httpx
         from openai import AsyncOpenAI
 
-        from litellm_codex_oauth_provider.openai_client import aiohttp_transport
+        from litellm_codex_oauth_provider.transport import aiohttp_transport
 
         args = {k: v for k, v in raw.client_args().items()}
         return AsyncOpenAI(**args, http_client=httpx.AsyncClient(transport=aiohttp_transport()))

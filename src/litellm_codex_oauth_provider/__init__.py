@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .client import AsyncCodexClient, CodexClient
+    from .dropin.client import AsyncCodexClient, CodexClient
     from .exceptions import (
         CodexAuthError,
         CodexAuthFileNotFoundError,
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 #: Public name → the module that defines it.
 _LAZY = {
-    "AsyncCodexClient": ".client",
-    "CodexClient": ".client",
+    "AsyncCodexClient": ".dropin.client",
+    "CodexClient": ".dropin.client",
     "CodexAuthError": ".exceptions",
     "CodexAuthFileNotFoundError": ".exceptions",
     "CodexAuthFileNotWritableError": ".exceptions",

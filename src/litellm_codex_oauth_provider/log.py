@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from . import settings
 
@@ -44,3 +45,16 @@ def configure() -> None:
         handler.addFilter(RedactingFilter())
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+
+
+_logged: set[tuple[object, ...]] = set()
+_logged_lock = threading.Lock()
+
+
+def log_once(logger: logging.Logger, key: tuple[object, ...], level: int, message: str, *args: object) -> None:
+    """Log `message` the first time `key` is seen in this process: a warning per model, not per call."""
+    with _logged_lock:
+        if key in _logged:
+            return
+        _logged.add(key)
+    logger.log(level, message, *args)

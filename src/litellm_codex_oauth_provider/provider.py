@@ -26,17 +26,24 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
-from . import litellm_compat, responses_compat, settings, usage_snapshot
-from .auth import CodexTokenManager
+from . import settings
+from . import usage as usage_snapshot
+from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
-from .catalog import ModelCatalog, ModelInfo
 from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
 from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, rejects_instructions, retryable_turn_failure, to_litellm_error
+from .events import PrimedStream, ReadyEvents, StreamReport, TurnTranslator
 from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError
-from .model_map import ModelSpec, resolve_model
-from .model_registry import register_catalog
-from .openai_client import (
+from .litellm_glue import patches as litellm_compat
+from .litellm_glue import responses_route as responses_compat
+from .models.catalog import ModelCatalog, ModelInfo
+from .models.ids import ModelSpec, resolve_model
+from .models.registry import register_catalog
+from .models.stores import CatalogStore
+from .request.body import CodexRequest, build_request
+from .stream_lifetime import OwnedStream, StreamSlot
+from .transport import (
     AsyncCodexOpenAIClient,
     ClientPool,
     CodexOpenAIClient,
@@ -46,10 +53,6 @@ from .openai_client import (
     held_stream_budget,
     retry_budget,
 )
-from .remote_resources import CatalogStore
-from .request import CodexRequest, build_request
-from .stream import PrimedStream, ReadyEvents, StreamReport, TurnTranslator
-from .stream_lifetime import OwnedStream, StreamSlot
 
 logger = logging.getLogger(__name__)
 

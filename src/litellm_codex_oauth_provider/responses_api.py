@@ -33,24 +33,25 @@ from litellm.llms.openai.responses.transformation import OpenAIResponsesAPIConfi
 from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import LlmProviders
 
-from . import settings, usage_snapshot
-from .auth import CodexTokenManager, Credentials
-from .catalog import ModelInfo
+from . import settings
+from . import usage as usage_snapshot
+from .auth.manager import CodexTokenManager, Credentials
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, to_litellm_error
 from .exceptions import CodexRequestRefusedError
-from .model_map import ModelSpec, resolve_model
-from .openai_client import ClientPool, codex_headers
-from .prompts import derive_instructions
-from .reasoning import apply_reasoning_config, resolve_verbosity
-from .request import (
+from .models.catalog import ModelInfo
+from .models.ids import ModelSpec, resolve_model
+from .models.prompts import derive_instructions
+from .request.body import (
     caller_session_id,
     client_metadata_map,
     conversation_key,
     include_list,
     resolve_service_tier,
 )
+from .request.reasoning import apply_reasoning_config, resolve_verbosity
+from .transport import ClientPool, codex_headers
 
 if TYPE_CHECKING:
     from .provider import CodexAuthProvider

@@ -1,4 +1,4 @@
-"""Child program for tests/test_dropin_streams.py: abandon streams, keep calling, never hang.
+"""Child program for tests/integration/test_dropin_streams.py: abandon streams, keep calling, never hang.
 
 Runs the loop issue 12 reported (start a stream, read one chunk, break without closing, make a
 non-streamed call) against a fake backend started here, with the garbage collector made to run

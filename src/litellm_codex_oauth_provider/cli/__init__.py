@@ -1,0 +1,5 @@
+"""The `codex-litellm` command."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""The openai-package drop-in client over the provider."""

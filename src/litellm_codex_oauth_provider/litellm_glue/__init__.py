@@ -1,0 +1,1 @@
+"""Where this package meets LiteLLM's internals: feature-detected adjustments."""

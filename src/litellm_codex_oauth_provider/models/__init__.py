@@ -1,0 +1,1 @@
+"""Models: the live catalog and its disk cache, Codex prompt files, model ids, LiteLLM's model map."""

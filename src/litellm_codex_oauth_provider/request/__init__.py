@@ -1,0 +1,1 @@
+"""One chat call turned into one Responses request body."""

@@ -1,0 +1,458 @@
+"""OpenAI clients aimed at the Codex backend: the login on every request, Codex headers, no 429 retries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import math
+import platform
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+import httpx
+from openai import AsyncOpenAI, OpenAI
+
+from . import __version__, settings
+from .auth.manager import CodexAuth, CodexTokenManager
+from .bounded import acap_error_body, cap_error_body, current_deadline
+from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
+from .errors import CodexStreamError
+
+#: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
+_NEVER_RETRY = frozenset({404, 429})
+_PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
+
+
+class RetryBudget:
+    """The retries one call may still make, drawn on by every layer that retries.
+
+    The openai client's HTTP retries and the provider's re-sent turns spend from the same
+    budget, so a call makes at most `retries + 1` backend attempts however it fails (they
+    used to multiply: the drop-in's, the turn's and the client's, each with its own count).
+    """
+
+    def __init__(self, retries: int) -> None:
+        self._left = max(0, int(retries))
+        self._spent = 0
+        self._lock = threading.Lock()
+
+    @property
+    def left(self) -> int:
+        return self._left
+
+    def spend(self) -> int | None:
+        """Take one retry: how many were taken before it, or None when none is left."""
+        with self._lock:
+            if self._left <= 0:
+                return None
+            self._left -= 1
+            self._spent += 1
+            return self._spent - 1
+
+
+#: The budget of the call in progress in this thread or task; None outside a call (catalog refresh).
+_BUDGET: ContextVar[RetryBudget | None] = ContextVar("codex_retry_budget", default=None)
+
+
+@contextlib.contextmanager
+def retry_budget(budget: RetryBudget) -> Iterator[None]:
+    """Within this block the client's own retries are drawn from `budget`."""
+    token = _BUDGET.set(budget)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _router_call(litellm_params: Mapping[str, Any]) -> bool:
+    """LiteLLM's own test for a call made by its Router (which retries the call itself)."""
+    return any(
+        isinstance(meta := litellm_params.get(key), Mapping) and "model_group" in meta
+        for key in ("metadata", "litellm_metadata")
+    )
+
+
+def call_budget(litellm_params: Mapping[str, Any]) -> RetryBudget:
+    """One call's retries in all: the caller's `max_retries`, else `CODEX_MAX_RETRIES`.
+
+    LiteLLM passes a call's `num_retries` (or `max_retries`, or the drop-in client's) as
+    `max_retries`, and a Router passes 0 because it retries the call itself: then we add none.
+    """
+    value = litellm_params.get("max_retries")
+    if value is None:
+        return RetryBudget(settings.max_retries())
+    try:
+        return RetryBudget(int(value))
+    except (TypeError, ValueError):
+        return RetryBudget(settings.max_retries())
+
+
+def held_stream_budget(budget: RetryBudget, litellm_params: Mapping[str, Any]) -> RetryBudget:
+    """The budget once a stream is in the caller's hands, for re-sending it before its first chunk.
+
+    A Router cannot retry a stream it has already returned, so its 0 stops applying there and
+    the stream gets `CODEX_MAX_RETRIES`; for everyone else it stays the same budget.
+    """
+    return RetryBudget(settings.max_retries()) if _router_call(litellm_params) else budget
+
+
+def backoff_seconds(retries_taken: int) -> float:
+    """The Codex CLI's retry schedule: 200 ms doubling (capped at 8 s), with ±10 % jitter."""
+    return min(0.2 * 2.0 ** min(retries_taken, 10), 8.0) * random.uniform(0.9, 1.1)
+
+
+def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: Any, headers: Any) -> float:
+    """A server's `retry-after` (up to a minute) wins; otherwise the CLI's schedule. Spends the call's budget."""
+    budget = _BUDGET.get()
+    taken = budget.spend() if budget is not None else None
+    if taken is None:
+        taken = options.get_max_retries(client.max_retries) - remaining_retries
+    retry_after = client._parse_retry_after_header(headers)
+    if retry_after is not None and math.isfinite(retry_after) and 0 < retry_after <= 60:
+        delay = retry_after
+    else:
+        delay = backoff_seconds(taken)
+    deadline = current_deadline()
+    if deadline is not None and time.monotonic() + delay >= deadline:
+        # Raised from inside the client's retry loop: the failure it was about to retry is chained.
+        raise CodexStreamError(
+            "deadline_exceeded", "no time is left for another attempt within the call's timeout"
+        )
+    return delay
+
+
+@functools.cache
+def user_agent() -> str:
+    """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
+    return (
+        f"{ORIGINATOR}/{CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) "
+        f"litellm-codex-oauth-provider/{__version__}"
+    )
+
+
+#: The codings the Codex CLI (0.171.0) accepts, in its order.
+CODEX_CLI_CODINGS = ("zstd", "gzip")
+#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
+_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
+
+
+@functools.cache
+def accept_encoding() -> str:
+    """The Codex CLI's `accept-encoding: zstd,gzip`, less any coding httpx cannot decode here."""
+    response = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
+    try:
+        zstd = response.read() == b"ok"
+    except httpx.DecodingError:
+        zstd = False
+    return ",".join(c for c in CODEX_CLI_CODINGS if zstd or c != "zstd")
+
+
+def codex_headers() -> dict[str, str]:
+    return {
+        HEADER_ORIGINATOR: ORIGINATOR,
+        "User-Agent": user_agent(),
+        "Accept": "text/event-stream",
+        "Accept-Encoding": accept_encoding(),
+    }
+
+
+def default_timeout() -> httpx.Timeout:
+    """Read timeout doubles as the idle-stream timeout: the longest gap allowed between two events."""
+    return httpx.Timeout(timeout=settings.stream_idle_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
+
+
+class _BudgetedRetries:
+    """`max_retries` of a pooled client: what the current call's `RetryBudget` has left.
+
+    The openai client reads `max_retries` once per request, so inside a call its retries
+    stop where the call's budget does; outside one it is the configured count.
+    """
+
+    _configured_retries: int = 0
+
+    @property
+    def max_retries(self) -> int:
+        budget = _BUDGET.get()
+        return self._configured_retries if budget is None else budget.left
+
+    @max_retries.setter
+    def max_retries(self, value: int) -> None:
+        self._configured_retries = value
+
+
+class CodexOpenAIClient(_BudgetedRetries, OpenAI):
+    """`OpenAI` whose base URL is the Codex backend and whose requests carry the ChatGPT login."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_manager: CodexTokenManager,
+        max_retries: int | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.token_manager = token_manager
+        http_client = httpx.Client(
+            auth=CodexAuth(token_manager),
+            timeout=timeout or default_timeout(),
+            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
+            event_hooks={"response": [cap_error_body]},
+            headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
+        )
+        super().__init__(
+            api_key=_PLACEHOLDER_KEY,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=settings.max_retries() if max_retries is None else max_retries,
+            timeout=timeout or default_timeout(),
+            default_headers=codex_headers(),
+            **kwargs,
+        )
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def user_agent(self) -> str:
+        return user_agent()
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+
+    def _calculate_retry_timeout(
+        self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
+    ) -> float:
+        return _retry_delay(self, remaining_retries, options, response_headers)
+
+
+#: Connections per client; the keep-alive pool is as large, so a burst does not reopen half of them.
+_MAX_CONNECTIONS = 200
+
+
+@functools.cache
+def _ssl_context() -> Any:
+    """httpx's own default TLS context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once."""
+    return httpx.create_ssl_context()
+
+
+def aiohttp_transport() -> httpx.AsyncBaseTransport | None:
+    """LiteLLM's aiohttp transport for httpx where this LiteLLM ships one, else None (httpx's own).
+
+    Under many concurrent calls httpcore's pool rescans every connection for every queued request;
+    aiohttp's connector does not (docs/benchmarks.md). The session is made on first use, in the
+    loop that sends; `ClientPool` closes it with that loop.
+    """
+    try:
+        import aiohttp
+        from litellm.llms.custom_httpx.aiohttp_transport import LiteLLMAiohttpTransport
+    except ImportError:
+        return None
+
+    def session() -> aiohttp.ClientSession:
+        # Idle connections expire after 5 s, as in httpx's own pool (aiohttp keeps them 15 s): a
+        # connection the server already closed is less likely to be picked for a POST.
+        connector = aiohttp.TCPConnector(limit=_MAX_CONNECTIONS, ssl=_ssl_context(), keepalive_timeout=5.0)
+        return aiohttp.ClientSession(connector=connector)
+
+    return LiteLLMAiohttpTransport(client=session)
+
+
+class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
+    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in.
+
+    `transport` replaces httpx's own (httpcore) transport, e.g. with `aiohttp_transport()`; whoever
+    passes one closes the client (`await client.close()`) before its event loop ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_manager: CodexTokenManager,
+        max_retries: int | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.token_manager = token_manager
+        http_client = httpx.AsyncClient(
+            auth=CodexAuth(token_manager),
+            timeout=timeout or default_timeout(),
+            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
+            event_hooks={"response": [acap_error_body]},
+            headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
+            transport=transport,
+        )
+        super().__init__(
+            api_key=_PLACEHOLDER_KEY,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=settings.max_retries() if max_retries is None else max_retries,
+            timeout=timeout or default_timeout(),
+            default_headers=codex_headers(),
+            **kwargs,
+        )
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def user_agent(self) -> str:
+        return user_agent()
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+
+    def _calculate_retry_timeout(
+        self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
+    ) -> float:
+        return _retry_delay(self, remaining_retries, options, response_headers)
+
+
+class _LoopClients:
+    """The async clients made in one event loop, and the guard that closes them when the loop ends."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, AsyncCodexOpenAIClient] = {}
+        self.guard: AsyncIterator[None] | None = None
+        #: Set when the loop closed without shutting down its async generators: no await is possible.
+        self.loop_gone = False
+
+    async def close(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            if self.loop_gone:
+                _finish_without_loop(client.close())
+            else:
+                with contextlib.suppress(Exception):  # closing must never fail the loop's shutdown
+                    await client.close()
+
+
+async def _close_with_loop(clients: _LoopClients, forget: Callable[[], None]) -> AsyncIterator[None]:
+    """An async generator parked at its `yield` for the life of the loop.
+
+    A loop shuts down the async generators it has seen before it closes (`asyncio.run`,
+    `asyncio.Runner`, uvicorn, pytest-asyncio all do: `loop.shutdown_asyncgens()`); that closes
+    this one, and its `finally` closes the loop's clients and their connections, so no
+    "Unclosed client session" is left for the garbage collector. Dropped early (the pool was
+    evicted), the loop's finalizer hook closes it on the loop just the same.
+    """
+    try:
+        yield
+    finally:
+        forget()
+        await clients.close()
+
+
+def _finish_without_loop(step: Coroutine[Any, Any, Any]) -> None:
+    """Run a close coroutine of a loop that is already closed: it has nothing left to wait for.
+
+    Closing a connection pool whose loop is closed only marks it closed (there is no transport to
+    wait on); should it want to wait after all, it is abandoned (the loop cannot run it anyway).
+    """
+    try:
+        step.send(None)
+    except StopIteration:
+        return
+    except Exception:  # a pool that cannot close on a dead loop is left to the garbage collector
+        return
+    step.close()
+
+
+def _start(guard: AsyncIterator[None]) -> None:
+    """Run `guard` to its first `yield` now; the running loop's first-iteration hook registers it."""
+    try:
+        guard.__anext__().send(None)  # type: ignore[attr-defined]
+    except StopIteration:
+        return
+    raise RuntimeError("the loop guard awaited before its first yield")  # pragma: no cover
+
+
+class ClientPool:
+    """One client per base URL (and, for async, per event loop), reused so connections are pooled.
+
+    An async client cannot move between event loops, so async clients are keyed by the running
+    loop and closed with it: when the loop shuts down its async generators (see
+    `_close_with_loop`), or, for a loop that was closed without that, on the pool's next use.
+    `use_aiohttp=False` keeps httpx's own transport for the async clients (e.g. for respx).
+    """
+
+    def __init__(self, token_manager: CodexTokenManager, *, use_aiohttp: bool = True) -> None:
+        self.token_manager = token_manager
+        self._use_aiohttp = use_aiohttp
+        self._lock = threading.RLock()  # a guard closed under the lock forgets its loop under it too
+        self._sync: dict[str, CodexOpenAIClient] = {}
+        self._async: dict[asyncio.AbstractEventLoop, _LoopClients] = {}
+
+    def sync_client(self, base_url: str) -> CodexOpenAIClient:
+        with self._lock:
+            client = self._sync.get(base_url)
+            if client is None:
+                client = self._sync[base_url] = CodexOpenAIClient(
+                    base_url=base_url, token_manager=self.token_manager
+                )
+            return client
+
+    def async_client(self, base_url: str) -> AsyncCodexOpenAIClient:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            per_loop = self._async.get(loop)
+            started = per_loop is None
+            if per_loop is None:
+                self._forget_closed_loops()
+                per_loop = self._async[loop] = _LoopClients()
+            client = per_loop.clients.get(base_url)
+            if client is None:
+                client = per_loop.clients[base_url] = AsyncCodexOpenAIClient(
+                    base_url=base_url,
+                    token_manager=self.token_manager,
+                    transport=aiohttp_transport() if self._use_aiohttp else None,
+                )
+        if started:
+            per_loop.guard = _close_with_loop(per_loop, self._forgetter(loop, per_loop))
+            _start(per_loop.guard)
+        return client
+
+    def _forgetter(self, loop: asyncio.AbstractEventLoop, per_loop: _LoopClients) -> Callable[[], None]:
+        ref = weakref.ref(self)  # the guard lives as long as the loop; it must not keep the pool
+
+        def forget() -> None:
+            pool = ref()
+            if pool is not None:
+                with pool._lock:
+                    if pool._async.get(loop) is per_loop:
+                        del pool._async[loop]
+
+        return forget
+
+    def _forget_closed_loops(self) -> None:
+        """Close the clients of loops that were closed without shutting down their async generators."""
+        for loop in [loop for loop in self._async if loop.is_closed()]:
+            per_loop = self._async.pop(loop)
+            per_loop.loop_gone = True
+            if per_loop.guard is not None:
+                _finish_without_loop(per_loop.guard.aclose())  # type: ignore[attr-defined]
+
+    async def aclose(self) -> None:
+        """Close the running loop's async clients now (they are made again on next use)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            per_loop = self._async.pop(loop, None)
+        if per_loop is not None and per_loop.guard is not None:
+            await per_loop.guard.aclose()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._sync.values():
+                client.close()
+            self._sync.clear()
+            self._forget_closed_loops()
