@@ -51,7 +51,7 @@ def _httpx_client(pool: Any) -> Any:
     """The async client's HTTP client as it was before the aiohttp transport: httpx's own pool."""
     import httpx
 
-    from litellm_codex_oauth_provider.auth.manager import CodexAuth
+    from litellm_codex_oauth_provider.auth.httpx_auth import CodexAuth
     from litellm_codex_oauth_provider.transport import default_timeout
 
     return httpx.AsyncClient(

@@ -35,7 +35,8 @@ from litellm.types.utils import LlmProviders
 
 from . import settings
 from . import usage as usage_snapshot
-from .auth.manager import CodexTokenManager, Credentials
+from .auth.manager import CodexTokenManager
+from .auth.record import Credentials
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, to_litellm_error

@@ -19,7 +19,8 @@ import httpx
 from openai import AsyncOpenAI, OpenAI
 
 from . import __version__, settings
-from .auth.manager import CodexAuth, CodexTokenManager
+from .auth.httpx_auth import CodexAuth
+from .auth.manager import CodexTokenManager
 from .bounded import acap_error_body, cap_error_body, current_deadline
 from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
 from .errors import CodexStreamError

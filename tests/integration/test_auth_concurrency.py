@@ -14,7 +14,9 @@ from typing import Any
 
 import httpx
 
-from litellm_codex_oauth_provider.auth.manager import CodexAuth, CodexTokenManager, RefreshPolicy
+from litellm_codex_oauth_provider.auth.httpx_auth import CodexAuth
+from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
+from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshError
 from tests.support.fake_codex import FakeCodexBackend
 from tests.support.logins import read_auth_file

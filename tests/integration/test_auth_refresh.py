@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,14 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
-from litellm_codex_oauth_provider.auth import manager as auth
-from litellm_codex_oauth_provider.auth.manager import (
-    CodexAuth,
-    CodexTokenManager,
-    Credentials,
-    RefreshPolicy,
-    refresh_due_at,
-)
+from litellm_codex_oauth_provider import files
+from litellm_codex_oauth_provider.auth import file_store
+from litellm_codex_oauth_provider.auth import record as login_record
+from litellm_codex_oauth_provider.auth.httpx_auth import CodexAuth
+from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
+from litellm_codex_oauth_provider.auth.record import Credentials, refresh_due_at
+from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import (
     CodexAuthFileNotFoundError,
     CodexAuthFileNotWritableError,
@@ -161,7 +161,7 @@ def test_new_file_replaces_the_old_one_atomically(
         seen.append((Path(src).name, os.stat(src).st_mode & 0o777, json.loads(Path(src).read_text()) != {}))
         real_replace(src, dst)
 
-    monkeypatch.setattr(auth.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     CodexTokenManager(policy=FAST).get_credentials()
     ((name, mode, complete),) = seen
     assert name.startswith(".auth-") and mode == 0o600 and complete
@@ -348,9 +348,11 @@ def test_file_is_parsed_only_when_it_changes(
 ) -> None:
     fake.write_login(home)
     reads, decodes = [], []
-    real_read, real_decode = auth.read_auth_file, auth.decode_jwt_claims
-    monkeypatch.setattr(auth, "read_auth_file", lambda path: reads.append(path) or real_read(path))
-    monkeypatch.setattr(auth, "decode_jwt_claims", lambda token: decodes.append(1) or real_decode(token))
+    real_read, real_decode = file_store.read_auth_file, login_record.decode_jwt_claims
+    monkeypatch.setattr(file_store, "read_auth_file", lambda path: reads.append(path) or real_read(path))
+    monkeypatch.setattr(
+        login_record, "decode_jwt_claims", lambda token: decodes.append(1) or real_decode(token)
+    )
     manager = CodexTokenManager()
     for _ in range(200):
         manager.get_credentials()
@@ -370,7 +372,7 @@ def test_unwritable_folder_refuses_to_spend_the_refresh_token(
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     old = fake.write_login(home, seconds_left=30)
-    monkeypatch.setattr(auth.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
     manager = CodexTokenManager(policy=FAST)
     with caplog.at_level(logging.WARNING, logger="litellm_codex_oauth_provider.auth.manager"):
         assert manager.get_credentials().access_token == old["tokens"]["access_token"]  # still works
@@ -389,13 +391,13 @@ def test_unwritable_folder_refuses_to_spend_the_refresh_token(
 def test_failed_write_back_keeps_the_new_tokens_in_memory_and_says_who_is_signed_out(
     fake: FakeCodexBackend, home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def disk_full(self: Any, data: Any) -> None:
+    def disk_full(self: Any, data: Any, **options: Any) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     old = fake.write_login(home, seconds_left=-10)
     before = file_bytes(home)
-    monkeypatch.setattr(auth._PendingWrite, "commit", disk_full)
-    with caplog.at_level(logging.ERROR, logger="litellm_codex_oauth_provider.auth.manager"):
+    monkeypatch.setattr(files.PendingWrite, "commit", disk_full)
+    with caplog.at_level(logging.ERROR, logger="litellm_codex_oauth_provider.auth.file_store"):
         credentials = CodexTokenManager(policy=FAST).get_credentials()
     assert credentials.access_token != old["tokens"]["access_token"]
     assert file_bytes(home) == before and not list(home.glob(".auth-*"))

@@ -11,7 +11,7 @@ import json
 import litellm
 import pytest
 
-from litellm_codex_oauth_provider.auth.manager import parse_auth_data
+from litellm_codex_oauth_provider.auth.record import parse_auth_data
 from litellm_codex_oauth_provider.constants import MAX_LOGIN_POOLS
 from litellm_codex_oauth_provider.deployment import resolve_login
 from litellm_codex_oauth_provider.exceptions import CodexAuthTokenError

@@ -21,9 +21,11 @@ import litellm
 import pytest
 
 from litellm_codex_oauth_provider import constants
-from litellm_codex_oauth_provider.auth.manager import CodexTokenManager, RefreshPolicy, parse_auth_data
+from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
+from litellm_codex_oauth_provider.auth.record import parse_auth_data
 from litellm_codex_oauth_provider.auth.redis_store import RedisTokenStore
-from litellm_codex_oauth_provider.auth.store import open_store
+from litellm_codex_oauth_provider.auth.stores import open_store
+from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import (
     CodexAuthError,
     CodexTokenStoreError,

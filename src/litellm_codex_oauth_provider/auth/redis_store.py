@@ -47,15 +47,9 @@ from ..exceptions import (
     CodexTokenStoreError,
     CodexTokenStoreUnavailableError,
 )
-from .manager import (
-    AuthRecord,
-    FileTokenStore,
-    Stamp,
-    file_stamp,
-    parse_auth_data,
-    parse_rfc3339,
-    read_auth_file,
-)
+from .file_store import FileTokenStore
+from .login_file import Stamp, file_stamp, read_auth_file
+from .record import AuthRecord, parse_auth_data, parse_rfc3339
 from .store import LITELLM, Save, StoreStatus, TokenStore, redact
 
 logger = logging.getLogger(__name__)

@@ -9,34 +9,29 @@
 * `saving`: made *before* the refresh token is spent (a store that could not keep the new
   tokens refuses there, when nothing is lost yet), then called with the new tokens.
 
-`file` (the default) is `auth.json` with the Codex CLI's `auth.lock`: right on one host.
-`redis://…` / `rediss://…` / `litellm` keep the tokens in Redis (see `redis_store.py`), for
-proxies on many hosts and read-only Secret mounts. See docs/authentication.md.
+`file` (the default, `file_store.py`) is `auth.json` with the Codex CLI's `auth.lock`: right on
+one host. `redis://…` / `rediss://…` / `litellm` keep the tokens in Redis (`redis_store.py`), for
+proxies on many hosts and read-only Secret mounts. `stores.py` picks one from the setting. See
+docs/authentication.md.
 """
 
 from __future__ import annotations
 
 import abc
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .. import settings
-from ..exceptions import CodexTokenStoreError
-
-if TYPE_CHECKING:
-    from .manager import AuthRecord
+from .record import AuthRecord
 
 #: Called with the refreshed tokens, inside `TokenStore.saving`.
-Save = Callable[["AuthRecord"], None]
+Save = Callable[[AuthRecord], None]
 
 FILE = "file"
 #: `CODEX_TOKEN_STORE=litellm`: Redis as LiteLLM itself is configured (REDIS_URL, REDIS_HOST, ...).
 LITELLM = "litellm"
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True)
@@ -77,51 +72,6 @@ class TokenStore(abc.ABC):
     @abc.abstractmethod
     def status(self, path: Path) -> StoreStatus:
         """Reachability and the stored token's age, for the CLI."""
-
-
-def store_spec(explicit: str | None = None) -> str:
-    """The store setting: a deployment's `codex_token_store`, else `CODEX_TOKEN_STORE`, else `file`."""
-    spec = (explicit or settings.token_store() or FILE).strip()
-    return spec or FILE
-
-
-_STORES: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], TokenStore] = {}
-_STORES_LOCK = threading.Lock()
-
-
-def open_store(explicit: str | None = None) -> TokenStore:
-    """The store for a setting, made once per process and setting (and key) and then shared."""
-    spec = store_spec(explicit)
-    key = None if spec.lower() == FILE else settings.token_store_key()
-    # `litellm` follows LiteLLM's REDIS_* variables: a change of them is another store
-    redis_env = tuple(sorted(settings.litellm_redis_env().items())) if spec.lower() == LITELLM else ()
-    with _STORES_LOCK:
-        store = _STORES.get((spec, key, redis_env))
-        if store is None:
-            store = _STORES[(spec, key, redis_env)] = _make(spec, key)
-        return store
-
-
-def _make(spec: str, key: str | None) -> TokenStore:
-    if spec.lower() == FILE:
-        from .manager import FileTokenStore
-
-        return FileTokenStore()
-    if spec.lower() == LITELLM or spec.lower().startswith(_REDIS_SCHEMES):
-        try:
-            from .redis_store import RedisTokenStore
-        except ImportError as exc:
-            raise CodexTokenStoreError(
-                f"CODEX_TOKEN_STORE asks for Redis, but a package it needs is missing ({exc.name}). "
-                "Install it with `pip install 'litellm-codex-oauth-provider[redis]'`, or unset "
-                "CODEX_TOKEN_STORE to keep the login in auth.json."
-            ) from None
-        return RedisTokenStore.from_setting(spec, key)
-    raise CodexTokenStoreError(
-        f"CODEX_TOKEN_STORE (or codex_token_store) is {redact(spec)!r}, which is not a token store. "
-        "Use `file` (the default), `redis://[user:password@]host:port/db`, `rediss://...`, or `litellm` "
-        "(the Redis LiteLLM is configured with: REDIS_URL, or REDIS_HOST and REDIS_PORT)."
-    )
 
 
 def redact(spec: str) -> str:

@@ -38,7 +38,9 @@ from ..constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINAT
 from ..log import RedactingFilter
 
 if TYPE_CHECKING:
-    from ..auth.manager import AuthRecord, CodexTokenManager, LoginFileProblem
+    from ..auth.login_file import LoginFileProblem
+    from ..auth.manager import CodexTokenManager
+    from ..auth.record import AuthRecord
     from ..auth.store import StoreStatus
     from ..models.catalog import ModelCatalog, ModelInfo
 
@@ -131,7 +133,7 @@ def _manager() -> CodexTokenManager:
 def _claims(token: Any) -> dict[str, Any]:
     import jwt
 
-    from ..auth.manager import decode_jwt_claims
+    from ..auth.record import decode_jwt_claims
 
     if not isinstance(token, str) or not token:
         return {}
@@ -143,7 +145,8 @@ def _claims(token: Any) -> dict[str, Any]:
 
 def _store_status(manager: CodexTokenManager) -> StoreStatus:
     """The token store's status; a store that cannot even be opened reports why."""
-    from ..auth.store import StoreStatus, redact, store_spec
+    from ..auth.store import StoreStatus, redact
+    from ..auth.stores import store_spec
     from ..exceptions import CodexAuthError
 
     try:
@@ -203,7 +206,7 @@ class LoginFacts:
 
     @classmethod
     def read(cls, manager: CodexTokenManager) -> LoginFacts:
-        from ..auth.manager import login_file_problems, read_auth_file
+        from ..auth.login_file import login_file_problems, read_auth_file
         from ..exceptions import CodexAuthError, CodexTokenStoreError, CodexTokenStoreUnavailableError
 
         facts = cls(auth_file=manager.path)
@@ -223,7 +226,7 @@ class LoginFacts:
         return facts
 
     def fill(self, record: AuthRecord) -> None:
-        from ..auth.manager import parse_rfc3339
+        from ..auth.record import parse_rfc3339
 
         tokens = record.raw.get("tokens") or {}
         access = _claims(record.credentials.access_token)
@@ -561,7 +564,7 @@ class _Doctor:
         return self.checks
 
     def _file(self, path: Path, login: str) -> None:
-        from ..auth.manager import read_login_bytes
+        from ..auth.login_file import read_login_bytes
         from ..exceptions import CodexAuthError
 
         if not path.exists():
@@ -582,7 +585,7 @@ class _Doctor:
 
     def _mode(self, path: Path) -> None:
         """Fails when another user can read or replace the login (owner, mode, folder), as ssh would."""
-        from ..auth.manager import login_file_problems
+        from ..auth.login_file import login_file_problems
 
         try:
             mode = path.stat().st_mode
@@ -648,7 +651,7 @@ class _Doctor:
         )
 
     def _jwt(self, path: Path) -> None:
-        from ..auth.manager import parse_auth_data
+        from ..auth.record import parse_auth_data
         from ..exceptions import CodexAuthError
 
         if self.data is None:
