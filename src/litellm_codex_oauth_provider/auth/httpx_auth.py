@@ -39,6 +39,14 @@ def _flow(request: httpx.Request) -> Generator[httpx.Request | _Ask, Any, None]:
         yield request
 
 
+def _advance(flow: Generator[httpx.Request | _Ask, Any, None], answer: Any) -> httpx.Request | _Ask | None:
+    """The flow's next step, or None when it is done."""
+    try:
+        return flow.send(answer)
+    except StopIteration:
+        return None
+
+
 class CodexAuth(httpx.Auth):
     """Adds the login to each request; on a 401, refreshes once and retries once."""
 
@@ -48,35 +56,15 @@ class CodexAuth(httpx.Auth):
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         flow = _flow(request)
         step = next(flow)
-        while True:
-            if isinstance(step, _Ask):
-                manager = self.manager
-                answer: Any = (
-                    manager.get_credentials()
-                    if step.rejected is None
-                    else manager.refresh_after_unauthorized(step.rejected)
-                )
-            else:
-                answer = yield step
-            try:
-                step = flow.send(answer)
-            except StopIteration:
-                return
+        while step is not None:
+            answer = self.manager.credentials(step.rejected) if isinstance(step, _Ask) else (yield step)
+            step = _advance(flow, answer)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         flow = _flow(request)
         step = next(flow)
-        while True:
-            if isinstance(step, _Ask):
-                manager = self.manager
-                answer: Any = (
-                    await manager.aget_credentials()
-                    if step.rejected is None
-                    else await manager.arefresh_after_unauthorized(step.rejected)
-                )
-            else:
-                answer = yield step
-            try:
-                step = flow.send(answer)
-            except StopIteration:
-                return
+        while step is not None:
+            answer = (
+                await self.manager.acredentials(step.rejected) if isinstance(step, _Ask) else (yield step)
+            )
+            step = _advance(flow, answer)

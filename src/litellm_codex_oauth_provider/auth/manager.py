@@ -53,6 +53,12 @@ def _same_token(record: AuthRecord, credentials: Credentials) -> bool:
     return record.credentials.access_token == credentials.access_token
 
 
+def _refresh_needed(record: AuthRecord, rejected: Credentials | None) -> bool | None:
+    """None: use `record` as it is; else refresh it, forced when the backend refused this very token."""
+    forced = rejected is not None and _same_token(record, rejected)
+    return forced if forced or record.due() else None
+
+
 def _superseded(current: AuthRecord, stale: AuthRecord, forced: bool) -> bool:
     """True when `current` can be used instead of refreshing `stale` (someone else refreshed)."""
     if _same_token(current, stale.credentials):
@@ -161,38 +167,39 @@ class CodexTokenManager:
 
     # -- the public interface ------------------------------------------------------------------
 
-    def get_credentials(self) -> Credentials:
-        """Credentials for a request, refreshed first when the token is about to expire."""
-        return self._credentials(self.load(), None)
+    def credentials(self, rejected: Credentials | None = None) -> Credentials:
+        """Credentials for a request: the current ones, refreshed first when about to expire.
 
-    async def aget_credentials(self) -> Credentials:
-        """`get_credentials` for an event loop: file I/O and a refresh run in worker threads."""
-        return await self._acredentials(await self.aload(), None)
-
-    def refresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
-        """Credentials to retry with after the backend refused `rejected`: newer ones, or a refresh."""
-        return self._credentials(self.load(), rejected)
-
-    async def arefresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
-        return await self._acredentials(await self.aload(), rejected)
-
-    # -- deciding ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _refresh_needed(record: AuthRecord, rejected: Credentials | None) -> bool | None:
-        """None: use `record` as it is; else refresh it, forced when the backend refused this very token."""
-        forced = rejected is not None and _same_token(record, rejected)
-        return forced if forced or record.due() else None
-
-    def _credentials(self, record: AuthRecord, rejected: Credentials | None) -> Credentials:
-        forced = self._refresh_needed(record, rejected)
+        With `rejected` (refused by the backend with a 401): newer ones another program saved,
+        else a refresh.
+        """
+        record = self.load()
+        forced = _refresh_needed(record, rejected)
         return record.credentials if forced is None else self._obtain(record, forced=forced).credentials
 
-    async def _acredentials(self, record: AuthRecord, rejected: Credentials | None) -> Credentials:
-        forced = self._refresh_needed(record, rejected)
+    async def acredentials(self, rejected: Credentials | None = None) -> Credentials:
+        """`credentials` for an event loop: file I/O and a refresh run in worker threads."""
+        record = await self.aload()
+        forced = _refresh_needed(record, rejected)
         return (
             record.credentials if forced is None else (await self._aobtain(record, forced=forced)).credentials
         )
+
+    def get_credentials(self) -> Credentials:
+        """Credentials for a request, refreshed first when the token is about to expire."""
+        return self.credentials()
+
+    async def aget_credentials(self) -> Credentials:
+        return await self.acredentials()
+
+    def refresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
+        """Credentials to retry with after the backend refused `rejected`: newer ones, or a refresh."""
+        return self.credentials(rejected)
+
+    async def arefresh_after_unauthorized(self, rejected: Credentials) -> Credentials:
+        return await self.acredentials(rejected)
+
+    # -- deciding ------------------------------------------------------------------------------
 
     def _obtain(self, record: AuthRecord, *, forced: bool) -> AuthRecord:
         state = self._login_state(record.path)
