@@ -27,8 +27,9 @@ import openai
 import pytest
 from click.testing import CliRunner
 
+from litellm_codex_oauth_provider import cli
 from litellm_codex_oauth_provider import usage as usage_snapshot
-from litellm_codex_oauth_provider.cli.main import main as cli
+from litellm_codex_oauth_provider.cli.serve import configured_models, ensure_master_key, packaged_config
 from litellm_codex_oauth_provider.usage import SnapshotRecorder, UsageSnapshot, load_snapshot
 from tests.e2e.proxy import free_port, serving
 from tests.support.fake_codex import FakeCodexBackend, default_rate_limit_headers
@@ -432,23 +433,23 @@ def test_doctor_reports_a_missing_login(tmp_path):
 def test_master_key_from_the_environment_or_made_once(tmp_path, monkeypatch):
     key_file = tmp_path / "conf" / "master-key"
     monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-from-env")
-    assert cli.ensure_master_key(key_file) == ("sk-from-env", "$LITELLM_MASTER_KEY")
+    assert ensure_master_key(key_file) == ("sk-from-env", "$LITELLM_MASTER_KEY")
     assert not key_file.exists()
     monkeypatch.delenv("LITELLM_MASTER_KEY")
-    key, source = cli.ensure_master_key(key_file)
+    key, source = ensure_master_key(key_file)
     assert source == str(key_file) and key.startswith("sk-")
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert cli.ensure_master_key(key_file) == (key, str(key_file))  # kept, not remade
+    assert ensure_master_key(key_file) == (key, str(key_file))  # kept, not remade
 
 
 def test_packaged_config_is_the_repository_config():
     root = (ROOT / "litellm_config.yaml").read_text(encoding="utf-8")
-    with cli.packaged_config() as packaged:
+    with packaged_config() as packaged:
         assert packaged.read_text(encoding="utf-8") == root, (
             "src/litellm_codex_oauth_provider/data/litellm_config.yaml differs from litellm_config.yaml: "
             "cp litellm_config.yaml src/litellm_codex_oauth_provider/data/litellm_config.yaml"
         )
-        names = cli.configured_models(packaged)
+        names = configured_models(packaged)
     assert "codex/gpt-5.5" in names and "codex/*" in names
 
 
