@@ -29,6 +29,7 @@ from click.testing import CliRunner
 
 from litellm_codex_oauth_provider import cli
 from litellm_codex_oauth_provider import usage as usage_snapshot
+from litellm_codex_oauth_provider.cli.login import LoginChoice
 from litellm_codex_oauth_provider.cli.serve import configured_models, ensure_master_key, packaged_config
 from litellm_codex_oauth_provider.usage import SnapshotRecorder, UsageSnapshot, load_snapshot
 from tests.e2e.proxy import free_port, serving
@@ -267,6 +268,29 @@ def test_status_without_a_login_exits_3(tmp_path):
     result = invoke("--codex-home", str(tmp_path / "nobody"), "status")
     assert result.exit_code == cli.EXIT_NO_LOGIN
     assert "No Codex login found" in result.output
+
+
+def test_the_global_options_choose_the_login_without_touching_the_environment(tmp_path, fake, monkeypatch):
+    home = tmp_path / "home"
+    fake.issue_login(home)
+    monkeypatch.setenv("CODEX_AUTH_FILE", str(tmp_path / "elsewhere.json"))
+    before = dict(os.environ)
+    result = invoke("--codex-home", str(home), "status", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["auth_file"] == str(home / "auth.json")  # the explicit home wins
+    result = invoke("--auth-file", str(home / "auth.json"), "--codex-home", str(tmp_path), "doctor", "--json")
+    assert json.loads(result.output)["checks"][0]["detail"].startswith(str(home / "auth.json"))
+    assert dict(os.environ) == before
+
+
+def test_serve_hands_the_chosen_login_to_the_proxy_as_settings(tmp_path):
+    home, file = tmp_path / "home", tmp_path / "auth.json"
+    assert LoginChoice().environment() == {}
+    assert LoginChoice(codex_home=home).environment() == {"CODEX_AUTH_FILE": None, "CODEX_HOME": str(home)}
+    assert LoginChoice(auth_file=file, codex_home=home).environment() == {
+        "CODEX_AUTH_FILE": str(file),
+        "CODEX_HOME": str(home),
+    }
 
 
 def test_status_json_after_a_real_call(codex_home, fake, provider):

@@ -35,16 +35,16 @@ class LoginChoice:
         home = str(self.codex_home) if self.codex_home is not None else None
         return CodexTokenManager(self.auth_file, codex_home=home)
 
-    def environment(self, base: dict[str, str]) -> dict[str, str]:
-        """`base` as another process must see it to use this login (it reads the settings from there)."""
-        env = dict(base)
+    def environment(self) -> dict[str, str | None]:
+        """The settings another process needs to use this login: name to value, None to unset it."""
+        changes: dict[str, str | None] = {}
         if self.auth_file is not None:
-            env[ENV_AUTH_FILE] = str(self.auth_file.expanduser())
+            changes[ENV_AUTH_FILE] = str(self.auth_file.expanduser())
         elif self.codex_home is not None:
-            env.pop(ENV_AUTH_FILE, None)  # the explicit home wins over the environment's file
+            changes[ENV_AUTH_FILE] = None  # the explicit home wins over the environment's file
         if self.codex_home is not None:
-            env[ENV_CODEX_HOME] = str(self.codex_home.expanduser())
-        return env
+            changes[ENV_CODEX_HOME] = str(self.codex_home.expanduser())
+        return changes
 
 
 def claims(token: Any) -> dict[str, Any]:

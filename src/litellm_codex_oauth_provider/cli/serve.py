@@ -140,15 +140,17 @@ def serve(
         args = ["--config", str(config), "--host", host, "--port", str(port)]
         if workers > 1:
             args += ["--num_workers", str(workers)]
-        hand_over(login.environment({**os.environ, MASTER_KEY_ENV: key}))
+        hand_over({**login.environment(), MASTER_KEY_ENV: key})
         run_server.main(args=[*args, *litellm_args], prog_name="litellm", standalone_mode=True)
 
 
-def hand_over(env: dict[str, str]) -> None:
-    """Make `env` this process's environment: the proxy (and each worker it starts) reads its settings there."""
-    for name in os.environ.keys() - env.keys():
-        del os.environ[name]
-    os.environ.update(env)
+def hand_over(settings: dict[str, str | None]) -> None:
+    """Set (None: unset) `settings` in the environment, where the proxy and each worker it starts read them."""
+    for name, value in settings.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def announce(login: LoginChoice, config: Path, host: str, port: int, workers: int, key_source: str) -> None:
