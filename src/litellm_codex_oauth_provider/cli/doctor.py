@@ -136,7 +136,7 @@ class Doctor:
     def tokens(self, path: Path) -> None:
         """The login as requests read it (the auth package's parser): a ChatGPT login with its tokens."""
         from ..auth.manager import parse_auth_data
-        from ..exceptions import CodexAuthError
+        from ..exceptions import LOGIN_HINT, CodexAuthError
 
         if self.data is None:
             self.add("tokens", SKIP, "no valid JSON")
@@ -144,9 +144,8 @@ class Doctor:
         try:
             self.record = parse_auth_data(self.data, path)
         except CodexAuthError as exc:
-            self.add(
-                "tokens", FAIL, exc.message, "Run `codex login` and sign in with ChatGPT (not an API key)."
-            )
+            detail = exc.message.removesuffix(f" {LOGIN_HINT}")  # the fix line says what to do
+            self.add("tokens", FAIL, detail, "Run `codex login` and sign in with ChatGPT (not an API key).")
             return
         if self.record.refresh_token is None:
             self.add("tokens", FAIL, "missing refresh_token", RELOGIN_FIX)
