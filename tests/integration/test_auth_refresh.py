@@ -205,6 +205,15 @@ async def test_async_401_refreshes_once_and_retries_once(fake: FakeCodexBackend,
     assert response.status_code == 200 and fake.refresh_requests == 1
 
 
+async def test_async_401_twice_is_returned_after_one_refresh(fake: FakeCodexBackend, home: Path) -> None:
+    fake.write_login(home)
+    fake.expected_access_token = "nothing-is-accepted"
+    async with httpx.AsyncClient(auth=CodexAuth(CodexTokenManager(policy=FAST))) as client:
+        response = await client.get(fake.models_url)
+    assert response.status_code == 401
+    assert fake.refresh_requests == 1 and len(fake.models_log) == 2
+
+
 def test_401_on_a_token_another_program_replaced_uses_the_new_one(fake: FakeCodexBackend, home: Path) -> None:
     old = fake.write_login(home)
     manager = CodexTokenManager(policy=FAST)

@@ -78,9 +78,9 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's w
 
 
 def _land(
-    flights: dict[str, concurrent.futures.Future[AuthRecord]],
+    flights: dict[tuple[int, str], concurrent.futures.Future[AuthRecord]],
     lock: threading.Lock,
-    key: str,
+    key: tuple[int, str],
     future: concurrent.futures.Future[AuthRecord],
 ) -> None:
     """Forget a finished flight and mark its error retrieved, whoever still waits on it."""
