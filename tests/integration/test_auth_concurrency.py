@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import multiprocessing
 import os
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from litellm_codex_oauth_provider.auth import manager as manager_module
 from litellm_codex_oauth_provider.auth.httpx_auth import CodexAuth
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
@@ -247,3 +250,42 @@ def test_a_killed_refresher_leaves_a_whole_file(fake: FakeCodexBackend, home: Pa
         if not fake.is_valid_refresh_token(data["tokens"]["refresh_token"]):
             fake.issue_login(home, extra={"unknown_field": [1, 2, 3]})  # the token was spent unsaved
     assert fake.refresh_requests >= 15
+
+
+class _DoneAtOnce(concurrent.futures.Executor):
+    """Runs each refresh before `submit` returns: the refresh that finishes before its waiter looks."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+@pytest.mark.parametrize("outcome", ["refreshed", "refused at once"])
+def test_a_refresh_that_finishes_before_its_waiter_looks_does_not_hang(
+    fake: FakeCodexBackend, home: Path, monkeypatch: pytest.MonkeyPatch, outcome: str
+) -> None:
+    old = fake.write_login(home, seconds_left=-10)
+    if outcome == "refused at once":
+        fake.token_status = 401
+    monkeypatch.setattr(manager_module, "_refreshers", _DoneAtOnce)
+    results: list[object] = []
+
+    def ask() -> None:
+        try:
+            results.append(CodexTokenManager().get_credentials().access_token)
+        except CodexAuthRefreshError as exc:
+            results.append(exc)
+
+    caller = threading.Thread(target=ask, daemon=True)
+    caller.start()
+    caller.join(20)
+    assert not caller.is_alive(), "the caller deadlocked on its own finished refresh"
+    (result,) = results
+    if outcome == "refreshed":
+        assert result == read_auth_file(home)["tokens"]["access_token"] != old["tokens"]["access_token"]
+    else:
+        assert isinstance(result, CodexAuthRefreshError)

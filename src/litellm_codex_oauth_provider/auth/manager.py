@@ -273,10 +273,12 @@ class CodexTokenManager:
         key = (os.getpid(), record.credentials.access_token)
         with self._flights_lock:
             future = self._flights.get(key)
+            started = future is None
             if future is None:
-                future = _refreshers().submit(self._refresh_blocking, record, forced)
-                self._flights[key] = future
-                future.add_done_callback(functools.partial(_land, self._flights, self._flights_lock, key))
+                future = self._flights[key] = _refreshers().submit(self._refresh_blocking, record, forced)
+        if started:
+            # outside the lock: a refresh that already finished runs `_land`, which takes it, right here
+            future.add_done_callback(functools.partial(_land, self._flights, self._flights_lock, key))
         return future
 
     def _refresh_blocking(self, stale: AuthRecord, forced: bool) -> AuthRecord:
