@@ -17,6 +17,7 @@ from .exceptions import (
     CodexAuthError,
     CodexAuthRefreshTimeoutError,
     CodexAuthRefreshUnavailableError,
+    CodexDeadlineExceededError,
     CodexModelError,
     CodexRequestRefusedError,
 )
@@ -247,6 +248,8 @@ def to_litellm_error(exc: BaseException, model: str) -> BaseException:
         return litellm.BadRequestError(str(exc), model=model, llm_provider=PROVIDER_NAME)
     if isinstance(exc, CodexStreamError):
         return _from_stream(exc, model)
+    if isinstance(exc, CodexDeadlineExceededError):
+        return litellm.Timeout(f"{exc} (`timeout`)", model=model, llm_provider=PROVIDER_NAME)
     if isinstance(exc, openai.APITimeoutError):
         return litellm.Timeout(
             f"The Codex backend did not answer in time: {redact(str(exc))}",

@@ -74,6 +74,10 @@ class CodexAuthFileNotWritableError(CodexAuthRefreshError):
     """The login needs refreshing but its folder cannot be written, so the refresh token was not spent."""
 
 
+class CodexDeadlineExceededError(Exception):
+    """The call's timeout leaves no time for its next attempt; surfaces through LiteLLM as a Timeout."""
+
+
 class CodexBackendURLError(openai.OpenAIError, ValueError):
     """A base URL that is not the Codex backend: the ChatGPT login is never sent there."""
 

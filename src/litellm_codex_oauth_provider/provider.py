@@ -42,17 +42,9 @@ from .models.ids import ModelSpec, resolve_model
 from .models.registry import register_catalog
 from .models.stores import CatalogStore
 from .request.body import CodexRequest, build_request
+from .retries import RetryBudget, backoff_seconds, call_budget, held_stream_budget, retry_budget
 from .stream_lifetime import OwnedStream, StreamSlot
-from .transport import (
-    AsyncCodexOpenAIClient,
-    ClientPool,
-    CodexOpenAIClient,
-    RetryBudget,
-    backoff_seconds,
-    call_budget,
-    held_stream_budget,
-    retry_budget,
-)
+from .transport import AsyncCodexOpenAIClient, ClientPool, CodexOpenAIClient
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import pytest
 import respx
 
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
-from litellm_codex_oauth_provider.transport import CodexOpenAIClient, backoff_seconds
+from litellm_codex_oauth_provider.retries import backoff_seconds
+from litellm_codex_oauth_provider.transport import CodexOpenAIClient
 from tests.support.fake_codex import Disconnect, HttpError, Turn
 
 MODEL = "codex/gpt-5.5"
@@ -173,6 +174,14 @@ async def test_a_retry_that_succeeds_is_invisible_to_the_caller(codex_home, fake
     response = await litellm.acompletion(model=MODEL, messages=ASK)
     assert response.choices[0].message.content == "made it"
     assert fake.responses_count == 4
+
+
+def test_a_retry_the_calls_timeout_leaves_no_time_for_is_not_started(codex_home, fake, provider, retries):
+    retries(3)
+    fake.set_default(HttpError.overloaded(retry_after=30))
+    with pytest.raises(litellm.Timeout, match="no time is left for another attempt"):
+        litellm.completion(model=MODEL, messages=ASK, timeout=5)
+    assert fake.responses_count == 1  # the 30 s wait was never begun
 
 
 def test_default_retry_count_is_the_clis_four(codex_home, monkeypatch):

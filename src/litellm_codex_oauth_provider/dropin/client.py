@@ -46,7 +46,7 @@ from ..litellm_glue import patches as litellm_compat
 from ..models.catalog import ModelCatalog, ModelInfo
 from ..models.ids import strip_provider_prefix
 from ..provider import CodexAuthProvider, codex_auth_provider
-from ..transport import backoff_seconds
+from ..retries import backoff_seconds
 from .streams import AsyncCodexStream, CodexStream
 
 __all__ = ["AsyncCodexClient", "AsyncCodexStream", "CodexClient", "CodexStream", "to_openai_error"]
