@@ -206,21 +206,6 @@ class CodexAuthProvider(CustomLLM):
             force_codex_instructions=call.spec.slug in self._codex_instructions_models,
         )
 
-    @staticmethod
-    def _send_kwargs(req: CodexRequest, call: _Call) -> dict[str, Any]:
-        body = dict(req.body)
-        # Only `model` and `stream` go as typed arguments: the openai package walks typed ones
-        # (a long `input` costs a millisecond); everything else is sent as it is, in `extra_body`.
-        known = {k: body.pop(k) for k in ("model", "stream") if k in body}
-        kwargs: dict[str, Any] = {
-            **known,
-            "extra_body": body,
-            "extra_headers": {HEADER_SESSION_ID: req.session_id},
-        }
-        if call.timeout is not None:
-            kwargs["timeout"] = call.timeout
-        return kwargs
-
     def _instructions_rejected(self, exc: BaseException, call: _Call) -> bool:
         """A 400 about instructions: switch this model to the Codex instructions and retry once."""
         if rejects_instructions(exc) and call.spec.slug not in self._codex_instructions_models:
@@ -243,7 +228,9 @@ class CodexAuthProvider(CustomLLM):
             )
             req = self._request(call, fallback)
             try:
-                return client.responses.create(**self._send_kwargs(req, call)), req
+                return client.open_turn(
+                    req.body, headers={HEADER_SESSION_ID: req.session_id}, timeout=call.timeout
+                ), req
             except openai.BadRequestError as exc:
                 if attempt or not self._instructions_rejected(exc, call):
                     raise
@@ -384,7 +371,9 @@ class CodexAuthProvider(CustomLLM):
             )
             req = self._request(call, fallback)
             try:
-                return await client.responses.create(**self._send_kwargs(req, call)), req
+                return await client.open_turn(
+                    req.body, headers={HEADER_SESSION_ID: req.session_id}, timeout=call.timeout
+                ), req
             except openai.BadRequestError as exc:
                 if attempt or not self._instructions_rejected(exc, call):
                     raise
