@@ -47,6 +47,17 @@ async def test_async_client_sends_the_same_headers(codex_home, fake):
     await pool.aclose()
 
 
+async def test_open_turn_posts_the_body_as_it_is_and_streams_typed_events(codex_home, fake):
+    pool = ClientPool(CodexTokenManager())
+    body = {"model": "gpt-5.5", "stream": True, "input": [], "store": False, "x_unknown": {"kept": 1}}
+    stream = await pool.async_client(fake.base_url).open_turn(body, headers={"session_id": "s-1"})
+    events = [event async for event in stream]
+    assert isinstance(events[-1], openai.types.responses.ResponseCompletedEvent)
+    assert fake.last_request.body == body
+    assert fake.last_request.headers["session_id"] == "s-1"
+    await pool.aclose()
+
+
 @respx.mock
 @pytest.mark.parametrize("status", [429, 404])
 def test_usage_limits_are_never_retried_by_the_client(codex_home, status):
