@@ -162,8 +162,14 @@ class _Attempts:
 
 
 class _Resource:
-    """`client.chat.completions`, `client.responses` or `client.models`: the sync and async ones
-    share everything but the call to LiteLLM; the answer is converted here, once."""
+    """`client.chat.completions`, `client.responses` or `client.models` of one client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+
+class _Api(_Resource):
+    """The sync and async resources of one API share everything but the call to LiteLLM."""
 
     #: The stream class answers are wrapped in (the sync or async one).
     _stream: type[CodexStream] | type[AsyncCodexStream]
@@ -171,15 +177,12 @@ class _Resource:
     _chunk: Callable[[Any], Any]
     _whole: Callable[[Any], Any]
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
     def _answer(self, response: Any, stream: bool) -> Any:
         """LiteLLM's answer as openai's: a stream of converted parts, or the converted whole."""
         if stream:
-            return self._stream(response, type(self)._chunk)
+            return self._stream(response, self._chunk)
         with openai_errors():
-            return type(self)._whole(response)
+            return self._whole(response)
 
 
 class _Chat:
@@ -187,7 +190,7 @@ class _Chat:
         self.completions = completions
 
 
-class _ChatCompletions(_Resource):
+class _ChatCompletions(_Api):
     _chunk = staticmethod(to_chat_completion_chunk)
     _whole = staticmethod(to_chat_completion)
 
@@ -223,7 +226,7 @@ class _AsyncCompletions(_ChatCompletions):
         return self._answer(response, kwargs["stream"])
 
 
-class _ResponsesApi(_Resource):
+class _ResponsesApi(_Api):
     _chunk = staticmethod(to_response_event)
     _whole = staticmethod(to_response)
 
