@@ -51,7 +51,7 @@ class Kind(enum.Enum):
 
 
 #: The HTTP status each kind is answered with, as openai's API would; `OTHER` and `SERVER` keep the backend's.
-STATUS = {
+_STATUS = {
     Kind.USAGE_LIMIT: 429,
     Kind.NO_ACCESS: 403,
     Kind.CONTEXT_WINDOW: 400,
@@ -87,21 +87,14 @@ class Failure:
     @property
     def passing(self) -> bool:
         """A failure of the moment (overload, 5xx, timeout, broken connection), not of the request or the plan."""
-        return self.kind in _PASSING or (self.kind is Kind.OTHER and (self.status or 0) >= 500)
+        return self.kind in _PASSING
 
     @property
     def answer_status(self) -> int | None:
         """The status the caller is answered with (`None`: no HTTP answer, a timeout or a broken connection)."""
         if self.kind in (Kind.SERVER, Kind.OTHER) and self.status is not None:
             return self.status
-        return STATUS.get(self.kind)
-
-
-def kind_for_status(status: int) -> Kind:
-    """What an HTTP status says when its error object says nothing more."""
-    if status >= 500:
-        return Kind.UNAVAILABLE if status == 503 else Kind.SERVER
-    return _BY_STATUS.get(status, Kind.OTHER)
+        return _STATUS.get(self.kind)
 
 
 _BY_STATUS = {
@@ -111,6 +104,13 @@ _BY_STATUS = {
     404: Kind.NOT_FOUND,
     429: Kind.RATE_LIMIT,
 }
+
+
+def kind_for_status(status: int) -> Kind:
+    """What an HTTP status says when its error object says nothing more."""
+    if status >= 500:
+        return Kind.UNAVAILABLE if status == 503 else Kind.SERVER
+    return _BY_STATUS.get(status, Kind.OTHER)
 
 
 # --------------------------------------------------------------------------- the classification

@@ -78,24 +78,19 @@ def _from_litellm(exc: BaseException) -> Failure | None:
         return Failure(Kind.CONNECTION, message, request=request)
     if not isinstance(exc, openai.APIError):
         return None
-    body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else {}
+    body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
+    body = body if isinstance(body, dict) else {}
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int) or status < 400:
-        return Failure(Kind.OTHER, message, body=body if isinstance(body, dict) else {}, request=request)
+        return Failure(Kind.OTHER, message, body=body, request=request)
     response = getattr(exc, "response", None)
     kind = (
         Kind.CONTEXT_WINDOW
         if isinstance(exc, litellm.ContextWindowExceededError)
         else kind_for_status(status)
     )
-    return Failure(
-        kind,
-        message,
-        status=status,
-        body=body if isinstance(body, dict) else {},
-        response=response if isinstance(response, httpx.Response) else None,
-        request=request,
-    )
+    response = response if isinstance(response, httpx.Response) else None
+    return Failure(kind, message, status=status, body=body, response=response, request=request)
 
 
 def openai_error(failure: Failure) -> openai.APIError:
