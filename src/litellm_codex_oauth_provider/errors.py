@@ -1,6 +1,8 @@
 """Every failure as the LiteLLM exception its retries, fallbacks and router cooldowns understand.
 
 What a failure means is decided in failures.py; this module only picks LiteLLM's class for it.
+`CodexStreamError`, `retryable_turn_failure` and `rejects_instructions` are re-exported for the
+turn code that imports them from here; they live in exceptions.py and failures.py.
 """
 
 from __future__ import annotations
