@@ -418,7 +418,7 @@ def _print_usage(console: Console, snapshot: usage_snapshot.UsageSnapshot | None
 
 
 def _fetch_catalog(manager: CodexTokenManager) -> ModelCatalog:
-    from ..models.stores import CatalogStore
+    from ..models.catalog_store import CatalogStore
     from ..transport import CodexOpenAIClient
 
     client = CodexOpenAIClient(base_url=settings.api_base(), token_manager=manager, max_retries=0)
