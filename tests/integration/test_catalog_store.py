@@ -101,6 +101,18 @@ def test_the_first_call_fetches_with_the_login_and_client_version(store, client,
     assert "if-none-match" not in request.headers
 
 
+def test_fetch_catalog_asks_the_backend_with_the_login_and_leaves_the_cache_alone(
+    client, fake, tmp_path
+) -> None:
+    response = catalog_store.fetch_catalog(client, seconds=5)
+    assert response.status_code == 200 and response.headers["etag"]
+    assert len(ModelCatalog.from_payload(response.json(), source="live")) == 12
+    [request] = fake.models_log
+    assert request.headers["authorization"].startswith("Bearer ")
+    assert request.query == {"client_version": "0.169.0"}
+    assert cache_files(tmp_path / "cache") == []
+
+
 def test_the_client_version_is_a_setting(store, client, fake, monkeypatch) -> None:
     monkeypatch.setenv("CODEX_CLIENT_VERSION", "0.170.1")
     store.catalog(client)

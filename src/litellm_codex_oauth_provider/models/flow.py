@@ -88,30 +88,33 @@ def limit(seconds: float) -> tuple[float, float]:
 # -- the drivers --------------------------------------------------------------------------------------
 
 
+def _resume(flow: Flow[T], result: Any, error: Exception | None) -> Step:
+    """The flow's next step, after sending it what the last step gave or throwing what it raised."""
+    return flow.throw(error) if error is not None else flow.send(result)
+
+
 def run(flow: Flow[T], connect: Callable[[], contextlib.AbstractContextManager[httpx.Client]]) -> T:
     """Do `flow`'s steps in this thread; `connect` gives the HTTP client, on the first `Get` only."""
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack, contextlib.closing(flow):
         http: httpx.Client | None = None
+        result: Any = None
+        error: Exception | None = None
         try:
-            step = next(flow)
             while True:
+                step = _resume(flow, result, error)
+                result, error = None, None
                 try:
                     if isinstance(step, Get):
-                        if http is None:
-                            http = stack.enter_context(connect())
-                        result: Any = _get(http, step)
+                        http = http or stack.enter_context(connect())
+                        result = _get(http, step)
                     elif isinstance(step, Blocking):
                         result = step.func(*step.args)
                     else:
                         result = step.future.result()
                 except Exception as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(result)
+                    error = exc
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
 
 
 async def arun(
@@ -119,27 +122,26 @@ async def arun(
 ) -> T:
     """`run` for an event loop: the disk work runs in a worker thread, a `Get` under `wait_for`."""
     async with contextlib.AsyncExitStack() as stack:
-        http: httpx.AsyncClient | None = None
-        try:
-            step = next(flow)
-            while True:
-                try:
-                    if isinstance(step, Get):
-                        if http is None:
-                            http = await stack.enter_async_context(await connect())
-                        result: Any = await _aget(http, step)
-                    elif isinstance(step, Blocking):
-                        result = await asyncio.to_thread(step.func, *step.args)
-                    else:
-                        result = await asyncio.wrap_future(step.future)
-                except Exception as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(result)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
+        with contextlib.closing(flow):
+            http: httpx.AsyncClient | None = None
+            result: Any = None
+            error: Exception | None = None
+            try:
+                while True:
+                    step = _resume(flow, result, error)
+                    result, error = None, None
+                    try:
+                        if isinstance(step, Get):
+                            http = http or await stack.enter_async_context(await connect())
+                            result = await _aget(http, step)
+                        elif isinstance(step, Blocking):
+                            result = await asyncio.to_thread(step.func, *step.args)
+                        else:
+                            result = await asyncio.wrap_future(step.future)
+                    except Exception as exc:
+                        error = exc
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
 
 
 def lend(http: httpx.Client) -> Callable[[], contextlib.AbstractContextManager[httpx.Client]]:
