@@ -83,13 +83,14 @@ def fetch_catalog(client: CodexOpenAIClient, *, seconds: float, etag: str | None
 
 
 def _one(get: Get) -> Flow[httpx.Response]:
+    """A flow of one GET and no decision."""
     return (yield get)  # type: ignore[no-any-return]
 
 
 def _timeout() -> float:
-    """`CODEX_CATALOG_TIMEOUT`, but at most half of what the call has left: the catalog has a
-    fallback, the turn has none."""
-    return time_left(settings.catalog_timeout(), share=0.5)  # type: ignore[return-value]
+    """`CODEX_CATALOG_TIMEOUT`, at most half of what the call has left: the catalog has a fallback, the turn none."""
+    configured = settings.catalog_timeout()
+    return time_left(configured, share=0.5) or configured
 
 
 @dataclass
@@ -249,8 +250,9 @@ class CatalogStore:
                 result = entry.catalog
                 return result
             try:
-                get = catalog_request(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
-                response = yield get
+                response = yield catalog_request(
+                    base_url, seconds=_timeout(), etag=entry.etag if entry else None
+                )
             except Exception as exc:
                 result = self._failed(key, files, exc)
                 return result
