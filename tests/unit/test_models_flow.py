@@ -16,7 +16,6 @@ from litellm_codex_oauth_provider.models.flow import (
     Flights,
     Flow,
     Get,
-    Wait,
     alend,
     arun,
     lend,
@@ -132,43 +131,42 @@ def test_the_async_driver_does_the_blocking_work_off_the_loop() -> None:
     assert worker != loop
 
 
-def test_a_cancelled_async_caller_still_finishes_its_flow() -> None:
-    """The flow's `finally` runs (a leader hands its flight on) even when its caller is cancelled."""
-    finished: list[str] = []
+def test_a_cancelled_leader_hands_its_followers_the_fallback() -> None:
+    """The flow's `finally` runs even when its caller is cancelled: no follower waits for ever."""
     flights = Flights()
 
-    def flow() -> Flow[str]:
-        future, leader = flights.join("k")
-        assert leader
-        try:
-            yield Blocking(threading.Event().wait, (0.5,))
-            return "done"
-        finally:
-            finished.append("finally")
-            flights.finish("k", future, "fallback")
+    def slow() -> Flow[str]:
+        yield Blocking(threading.Event().wait, (0.5,))
+        return "fetched"
 
-    async def go() -> str:
-        task = asyncio.create_task(arun(flow(), arefuse))
+    async def go() -> tuple[str, str]:
+        leader = asyncio.create_task(
+            arun(flights.share("k", slow(), stale=None, fallback=lambda: "fallback"), arefuse)
+        )
         await asyncio.sleep(0.05)
-        task.cancel()
+        follower = asyncio.create_task(
+            arun(flights.share("k", slow(), stale=None, fallback=lambda: "?"), arefuse)
+        )
+        await asyncio.sleep(0.05)
+        leader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
-        future, leader = flights.join("k")
-        return "leads anew" if leader else future.result()
+            await leader
+        followed = await follower
+        _, leads = flights.join("k")
+        return followed, "leads anew" if leads else "still running"
 
-    assert asyncio.run(go()) == "leads anew"
-    assert finished == ["finally"]
+    assert asyncio.run(go()) == ("fallback", "leads anew")
 
 
 @PATHS
-def test_a_follower_waits_for_the_leaders_result(path: str) -> None:
+def test_a_follower_waits_for_the_leaders_result_unless_it_holds_a_copy(path: str) -> None:
     flights = Flights()
     leader_future, _ = flights.join("k")
 
-    def follower() -> Flow[str]:
-        future, leader = flights.join("k")
-        assert not leader
-        return (yield Wait(future))
+    def never() -> Flow[str]:
+        raise AssertionError("a follower never refreshes")
+        yield
 
+    assert _drive(flights.share("k", never(), stale="stale copy", fallback=lambda: "?"), path) == "stale copy"
     threading.Timer(0.05, flights.finish, ("k", leader_future, "from the leader")).start()
-    assert _drive(follower(), path) == "from the leader"
+    assert _drive(flights.share("k", never(), stale=None, fallback=lambda: "?"), path) == "from the leader"

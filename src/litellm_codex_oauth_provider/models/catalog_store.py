@@ -33,7 +33,6 @@ from .flow import (
     Flow,
     Get,
     HTTPStatus,
-    Wait,
     alend,
     arun,
     describe,
@@ -233,33 +232,29 @@ class CatalogStore:
     # -- the flows --
 
     def _catalog(self, base_url: str) -> Flow[ModelCatalog]:
-        """Every decision of handing out a catalog: memory, the flight, the disk, the fetch, the fallback."""
+        """Every decision of handing out a catalog: memory, then one shared refresh, else the fallback."""
         key = self._key(base_url)
         hit = self._memo(key, self._clock())
         if hit is not None:
             return hit
-        future, leader = FLIGHTS.join(key)
-        if not leader:
-            stale = self._stale(key)
-            return stale if stale is not None else (yield Wait(future))
-        result: ModelCatalog | None = None
+        refresh = self._refresh(key, base_url)
+        return (
+            yield from FLIGHTS.share(
+                key, refresh, stale=self._stale(key), fallback=lambda: self._fallback(key)
+            )
+        )
+
+    def _refresh(self, key: str, base_url: str) -> Flow[ModelCatalog]:
+        """The disk first (another process may have fetched it), then the backend."""
+        files = self._files(base_url)
+        entry = yield Blocking(self._consult_disk, (key, files))
+        if entry is not None and self._is_fresh(entry):
+            return entry.catalog
         try:
-            files = self._files(base_url)
-            entry = yield Blocking(self._consult_disk, (key, files))
-            if entry is not None and self._is_fresh(entry):
-                result = entry.catalog
-                return result
-            try:
-                response = yield catalog_request(
-                    base_url, seconds=_timeout(), etag=entry.etag if entry else None
-                )
-            except Exception as exc:
-                result = self._failed(key, files, exc)
-                return result
-            result = yield Blocking(self._apply, (key, files, entry, response))
-            return result
-        finally:
-            FLIGHTS.finish(key, future, result if result is not None else self._fallback(key))
+            response = yield catalog_request(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
+        except Exception as exc:
+            return self._failed(key, files, exc)
+        return (yield Blocking(self._apply, (key, files, entry, response)))
 
     def _probe(self, base_url: str) -> Flow[int]:
         entry = self._entries.get(self._key(base_url))

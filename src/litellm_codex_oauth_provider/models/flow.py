@@ -231,6 +231,22 @@ class Flights:
         if not future.done():
             future.set_result(result)
 
+    def share(self, key: str, refresh: Flow[T], *, stale: T | None, fallback: Callable[[], T]) -> Flow[T]:
+        """Lead `refresh` for `key`, or follow the caller who leads it.
+
+        A follower that holds a `stale` copy uses it rather than wait; the others get the
+        leader's result, or `fallback()` when the leader ends without one (cancelled, say).
+        """
+        future, leader = self.join(key)
+        if not leader:
+            return stale if stale is not None else (yield Wait(future))
+        result: T | None = None
+        try:
+            result = yield from refresh
+            return result
+        finally:
+            self.finish(key, future, result if result is not None else fallback())
+
 
 FLIGHTS = Flights()
 

@@ -29,7 +29,6 @@ from .flow import (
     Flow,
     Get,
     HTTPStatus,
-    Wait,
     arun,
     describe,
     read_json,
@@ -82,36 +81,31 @@ class PromptStore:
         return False, None
 
     def _flow(self, slug: str) -> Flow[str | None]:
-        """Every decision of handing out a prompt file: memory, the flight, the disk, the release, the file."""
+        """Every decision of handing out a prompt file: memory, then one shared refresh."""
         key, file = self._key(slug)
         hit, text = self._memo(key, self._clock())
         if hit:
             return text
-        future, leader = FLIGHTS.join(key)
-        if not leader:
-            stale = self._entries.get(key)
-            return stale.text if stale is not None and stale.text else (yield Wait(future))
-        result: str | None = None
+        held = self._entries.get(key)
+        stale = held.text if held is not None and held.text else None
+        return (yield from FLIGHTS.share(key, self._refresh(key, file), stale=stale, fallback=lambda: None))
+
+    def _refresh(self, key: str, file: str) -> Flow[str | None]:
+        """The disk first, then the file: from the configured URL, else from the latest release."""
+        folder = settings.cache_dir() / "instructions"
+        entry = yield Blocking(self._consult_disk, (key, file, folder))
+        if entry is not None and self._clock() - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS:
+            return entry.text
         try:
-            folder = settings.cache_dir() / "instructions"
-            entry = yield Blocking(self._consult_disk, (key, file, folder))
-            if entry is not None and self._clock() - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS:
-                result = entry.text
-                return result
-            try:
-                deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS  # for both requests together
-                url, tag = _override_url(file), None
-                if url is None:
-                    tag = _release_tag((yield _get(C.CODEX_RELEASE_API_URL, deadline)))
-                    url = C.CODEX_PROMPT_URL_TEMPLATE.format(tag=tag, file=file)
-                response = yield _get(url, deadline, _conditional(entry, url))
-            except Exception as exc:
-                result = self._failed(key, file, exc)
-                return result
-            result = yield Blocking(self._apply, (key, file, folder, entry, url, tag, response))
-            return result
-        finally:
-            FLIGHTS.finish(key, future, result)
+            deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS  # for both requests together
+            url, tag = _override_url(file), None
+            if url is None:
+                tag = _release_tag((yield _get(C.CODEX_RELEASE_API_URL, deadline)))
+                url = C.CODEX_PROMPT_URL_TEMPLATE.format(tag=tag, file=file)
+            response = yield _get(url, deadline, _conditional(entry, url))
+        except Exception as exc:
+            return self._failed(key, file, exc)
+        return (yield Blocking(self._apply, (key, file, folder, entry, url, tag, response)))
 
     def _consult_disk(self, key: str, file: str, folder: Path) -> _Prompt | None:
         entry = self._entries.get(key)
