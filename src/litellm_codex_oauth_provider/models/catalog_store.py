@@ -25,7 +25,7 @@ import httpx
 from .. import constants as C
 from .. import settings
 from ..bounded import LimitExceeded, read_regular_file, time_left
-from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
+from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient, codex_headers
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .flow import (
     FLIGHTS,
@@ -53,9 +53,9 @@ CatalogListener = Callable[[ModelCatalog], None]
 _CATALOG = "the model catalog"
 
 
-def catalog_request(base_url: str, *, seconds: float, etag: str | None = None) -> Get:
+def _catalog_get(base_url: str, *, seconds: float, etag: str | None = None) -> Get:
     """The catalog GET for `base_url`: at most `MAX_CATALOG_BYTES`, within `seconds` in all."""
-    headers = {C.HEADER_ORIGINATOR: C.ORIGINATOR, "User-Agent": user_agent(), "Accept": "application/json"}
+    headers = {**codex_headers(), "Accept": "application/json"}
     if etag:
         headers["If-None-Match"] = etag
     deadline, seconds = limit(seconds)
@@ -76,9 +76,7 @@ def fetch_catalog(client: CodexOpenAIClient, *, seconds: float, etag: str | None
     The answer's body is read only for a 200, up to `MAX_CATALOG_BYTES` within `seconds`; raises
     `LimitExceeded` past either, and the client's error when the login or the network fails.
     """
-    return run(
-        _one(catalog_request(str(client.base_url), seconds=seconds, etag=etag)), lend(client.http_client)
-    )
+    return run(_one(_catalog_get(str(client.base_url), seconds=seconds, etag=etag)), lend(client.http_client))
 
 
 def _one(get: Get) -> Flow[httpx.Response]:
@@ -251,14 +249,14 @@ class CatalogStore:
         if entry is not None and self._is_fresh(entry):
             return entry.catalog
         try:
-            response = yield catalog_request(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
+            response = yield _catalog_get(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
         except Exception as exc:
             return self._failed(key, files, exc)
         return (yield Blocking(self._apply, (key, files, entry, response)))
 
     def _probe(self, base_url: str) -> Flow[int]:
         entry = self._entries.get(self._key(base_url))
-        response = yield catalog_request(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
+        response = yield _catalog_get(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
         return _checked(response)
 
     # -- the disk and the answer (run by the drivers as `Blocking` steps) --
