@@ -209,7 +209,7 @@ class CatalogStore:
     def _memo(self, key: str, now: float) -> ModelCatalog | None:
         entry = self._entries.get(key)
         if entry is not None:
-            if now - entry.checked_at < settings.catalog_ttl() or now < entry.retry_at:
+            if self._is_fresh(entry.checked_at) or now < entry.retry_at:
                 return entry.catalog
             return None
         if now < self._failed_until.get(key, 0.0):
@@ -224,8 +224,9 @@ class CatalogStore:
         stale = self._stale(key)
         return stale if stale is not None else self._bundled
 
-    def _is_fresh(self, entry: _Entry) -> bool:
-        return self._clock() - entry.checked_at < settings.catalog_ttl()
+    def _is_fresh(self, checked_at: float) -> bool:
+        """Whether a copy the backend confirmed at `checked_at` is within the TTL."""
+        return self._clock() - checked_at < settings.catalog_ttl()
 
     # -- the flows --
 
@@ -246,7 +247,7 @@ class CatalogStore:
         """The disk first (another process may have fetched it), then the backend."""
         files = self._files(base_url)
         entry = yield Blocking(self._consult_disk, (key, files))
-        if entry is not None and self._is_fresh(entry):
+        if entry is not None and self._is_fresh(entry.checked_at):
             return entry.catalog
         try:
             response = yield _catalog_get(base_url, seconds=_timeout(), etag=entry.etag if entry else None)
@@ -273,15 +274,13 @@ class CatalogStore:
         if entry is not None and (fetched_at <= entry.checked_at or (etag and etag == entry.etag)):
             if fetched_at > entry.checked_at:  # another process revalidated it
                 entry.checked_at, entry.retry_at = fetched_at, 0.0
-                if self._is_fresh(entry) and not entry.catalog.authoritative:
+                if self._is_fresh(entry.checked_at) and not entry.catalog.authoritative:
                     entry.catalog = entry.catalog.with_source(SOURCE_CACHE)
             return entry
         try:
             payload = json.loads(read_regular_file(files.body, C.MAX_CATALOG_BYTES)[0])
-            fresh = self._clock() - fetched_at < settings.catalog_ttl()
-            catalog = ModelCatalog.from_payload(
-                payload, source=SOURCE_CACHE if fresh else SOURCE_STALE, etag=etag
-            )
+            source = SOURCE_CACHE if self._is_fresh(fetched_at) else SOURCE_STALE
+            catalog = ModelCatalog.from_payload(payload, source=source, etag=etag)
         except (OSError, ValueError, LimitExceeded) as exc:
             logger.debug("codex: ignoring the unreadable catalog cache %s: %s", files.body, describe(exc))
             return entry

@@ -74,11 +74,12 @@ class PromptStore:
 
     def _memo(self, key: str, now: float) -> tuple[bool, str | None]:
         entry = self._entries.get(key)
-        if entry is not None and (
-            now - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS or now < entry.retry_at
-        ):
+        if entry is not None and (self._is_fresh(entry) or now < entry.retry_at):
             return True, entry.text
         return False, None
+
+    def _is_fresh(self, entry: _Prompt) -> bool:
+        return self._clock() - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS
 
     def _flow(self, slug: str) -> Flow[str | None]:
         """Every decision of handing out a prompt file: memory, then one shared refresh."""
@@ -94,7 +95,7 @@ class PromptStore:
         """The disk first, then the file: from the configured URL, else from the latest release."""
         folder = settings.cache_dir() / "instructions"
         entry = yield Blocking(self._consult_disk, (key, file, folder))
-        if entry is not None and self._clock() - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS:
+        if entry is not None and self._is_fresh(entry):
             return entry.text
         try:
             deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS  # for both requests together
