@@ -101,12 +101,10 @@ def test_the_first_call_fetches_with_the_login_and_client_version(store, client,
     assert "if-none-match" not in request.headers
 
 
-def test_fetch_catalog_asks_the_backend_with_the_login_and_leaves_the_cache_alone(
-    client, fake, tmp_path
+def test_a_probe_asks_the_backend_with_the_login_and_leaves_the_cache_alone(
+    store, client, fake, tmp_path
 ) -> None:
-    response = catalog_store.fetch_catalog(client, seconds=5)
-    assert response.status_code == 200 and response.headers["etag"]
-    assert len(ModelCatalog.from_payload(response.json(), source="live")) == 12
+    assert store.probe(client) == 200
     [request] = fake.models_log
     assert request.headers["authorization"].startswith("Bearer ")
     assert request.query == {"client_version": "0.169.0"}

@@ -18,11 +18,9 @@ import litellm
 import pytest
 from click.testing import CliRunner
 
-from litellm_codex_oauth_provider import constants, settings
+from litellm_codex_oauth_provider import cli, constants, settings
 from litellm_codex_oauth_provider import usage as usage_snapshot
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager, RefreshPolicy
-from litellm_codex_oauth_provider.cli.main import EXIT_FAILED
-from litellm_codex_oauth_provider.cli.main import main as cli
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
 from litellm_codex_oauth_provider.models.catalog_store import CatalogStore
@@ -255,8 +253,8 @@ def test_a_dripping_prompt_file_is_cut_off_in_time(
 @pytest.mark.usefixtures("codex_home")
 def test_doctor_reads_a_flooding_catalog_only_up_to_the_cap(fake: FakeCodexBackend) -> None:
     fake.models_abuse = Abuse(pad_bytes=FLOOD)
-    result = CliRunner().invoke(cli, ["doctor", "--json"])
-    assert result.exit_code == EXIT_FAILED
+    result = CliRunner().invoke(cli.main, ["doctor", "--json"])
+    assert result.exit_code == cli.EXIT_FAILED
     backend = {c["check"]: c for c in json.loads(result.output)["checks"]}["backend"]
     assert backend["status"] == "fail" and "larger than 8 MiB" in backend["detail"]
     _unfinished(fake)

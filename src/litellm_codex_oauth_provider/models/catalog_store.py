@@ -70,20 +70,6 @@ def _catalog_get(base_url: str, *, seconds: float, etag: str | None = None) -> G
     )
 
 
-def fetch_catalog(client: CodexOpenAIClient, *, seconds: float, etag: str | None = None) -> httpx.Response:
-    """GET the catalog once with the client's login, bypassing the cache (the doctor's check).
-
-    The answer's body is read only for a 200, up to `MAX_CATALOG_BYTES` within `seconds`; raises
-    `LimitExceeded` past either, and the client's error when the login or the network fails.
-    """
-    return run(_one(_catalog_get(str(client.base_url), seconds=seconds, etag=etag)), lend(client.http_client))
-
-
-def _one(get: Get) -> Flow[httpx.Response]:
-    """A flow of one GET and no decision."""
-    return (yield get)  # type: ignore[no-any-return]
-
-
 def _timeout() -> float:
     """`CODEX_CATALOG_TIMEOUT`, at most half of what the call has left: the catalog has a fallback, the turn none."""
     configured = settings.catalog_timeout()
@@ -142,11 +128,16 @@ class CatalogStore:
     """Hands out the model catalog for a backend base URL (see the module docstring).
 
     `on_catalog` is called with every catalog newly read from the backend or the disk (the
-    provider registers the models with LiteLLM there); `clock` is the wall clock, for tests.
+    provider registers the models with LiteLLM there); `clock` is the wall clock, for tests;
+    `ttl` replaces the `CODEX_CATALOG_TTL` setting (0: ask the backend on every call).
     """
 
     def __init__(
-        self, *, on_catalog: CatalogListener | None = None, clock: Callable[[], float] = time.time
+        self,
+        *,
+        on_catalog: CatalogListener | None = None,
+        clock: Callable[[], float] = time.time,
+        ttl: float | None = None,
     ) -> None:
         self._bundled = bundled_catalog()
         self._entries: dict[str, _Entry] = {}
@@ -154,6 +145,7 @@ class CatalogStore:
         self._failing: set[str] = set()
         self._on_catalog = on_catalog
         self._clock = clock
+        self._ttl_setting = ttl
 
     @property
     def bundled(self) -> ModelCatalog:
@@ -224,9 +216,12 @@ class CatalogStore:
         stale = self._stale(key)
         return stale if stale is not None else self._bundled
 
+    def _ttl(self) -> float:
+        return settings.catalog_ttl() if self._ttl_setting is None else self._ttl_setting
+
     def _is_fresh(self, checked_at: float) -> bool:
         """Whether a copy the backend confirmed at `checked_at` is within the TTL."""
-        return self._clock() - checked_at < settings.catalog_ttl()
+        return self._clock() - checked_at < self._ttl()
 
     # -- the flows --
 
@@ -317,7 +312,7 @@ class CatalogStore:
 
     def _failed(self, key: str, files: _CatalogFiles, exc: BaseException) -> ModelCatalog:
         """Use the last cached catalog (else the bundled one) and do not ask again for a while."""
-        retry_at = self._clock() + min(settings.catalog_ttl(), C.CATALOG_FAILURE_BACKOFF_SECONDS)
+        retry_at = self._clock() + min(self._ttl(), C.CATALOG_FAILURE_BACKOFF_SECONDS)
         entry = self._entries.get(key)
         if entry is not None:
             entry.retry_at = retry_at
