@@ -38,9 +38,9 @@ from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedErro
 from .litellm_glue import patches as litellm_compat
 from .litellm_glue import responses_route as responses_compat
 from .models.catalog import ModelCatalog, ModelInfo
+from .models.catalog_store import CatalogStore
 from .models.ids import ModelSpec, resolve_model
 from .models.registry import register_catalog
-from .models.stores import CatalogStore
 from .request.body import CodexRequest, build_request
 from .stream_lifetime import OwnedStream, StreamSlot
 from .transport import (
