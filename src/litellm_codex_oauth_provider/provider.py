@@ -38,9 +38,9 @@ from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedErro
 from .litellm_glue import patches as litellm_compat
 from .litellm_glue import responses_route as responses_compat
 from .models.catalog import ModelCatalog, ModelInfo
+from .models.catalog_store import CatalogStore
 from .models.ids import ModelSpec, resolve_model
 from .models.registry import register_catalog
-from .models.stores import CatalogStore
 from .request.body import CodexRequest, build_request
 from .retries import RetryBudget, backoff_seconds, call_budget, held_stream_budget, retry_budget
 from .stream_lifetime import OwnedStream, StreamSlot
@@ -553,6 +553,31 @@ class CodexAuthProvider(CustomLLM):
         extra = hidden.setdefault("additional_headers", {})
         extra.update(rate_limit_headers(headers))
         hidden["codex_dropped_params"] = list(req.dropped)
+
+    # -- the model catalog, for callers other than LiteLLM (the drop-in client) ------------------------
+
+    def models(
+        self, *, auth_file: str | None = None, codex_home: str | None = None, api_base: str | None = None
+    ) -> ModelCatalog:
+        """The live model catalog for a login and backend, as a call would see it (refreshed when due).
+
+        The login is read first: a missing one fails here (`CodexAuthError`) rather than being
+        answered with the bundled catalog.
+        """
+        pool = self._loaded_pool(auth_file, codex_home)
+        return self.catalogs.catalog(pool.sync_client(settings.api_base(api_base)))
+
+    async def amodels(
+        self, *, auth_file: str | None = None, codex_home: str | None = None, api_base: str | None = None
+    ) -> ModelCatalog:
+        """`models` for async callers; the login is read in a thread, never on the event loop."""
+        pool = await asyncio.to_thread(self._loaded_pool, auth_file, codex_home)
+        return await self.catalogs.acatalog(pool.async_client(settings.api_base(api_base)))
+
+    def _loaded_pool(self, auth_file: str | None, codex_home: str | None) -> ClientPool:
+        pool = self.pool_for(auth_file, codex_home)
+        pool.token_manager.load()
+        return pool
 
 
 def _deadline(timeout: Any) -> float | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import settings
 from .bounded import current_deadline
-from .exceptions import CodexDeadlineExceededError
+from .exceptions import CodexStreamError
 
 #: The longest `retry-after` honoured; a longer one is the backend's way of saying "not soon".
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -118,14 +118,16 @@ def pause(retries_taken: int, retry_after: float | None = None) -> float:
 def client_retry_pause(retries_taken_by_client: int, retry_after: float | None) -> float:
     """The wait before the openai client's next HTTP retry, spending one retry of the call's budget.
 
-    Outside a call (no budget) the client's own count sets the schedule. Raises
-    `CodexDeadlineExceededError` when the wait would end past the call's deadline: raised from
-    inside the client's retry loop, it carries the failure it was about to retry as its context.
+    Outside a call (no budget) the client's own count sets the schedule. Raises a
+    `deadline_exceeded` `CodexStreamError` when the wait would end past the call's deadline: raised
+    from inside the client's retry loop, it carries the failure it was about to retry as its context.
     """
     budget = _BUDGET.get()
     taken = budget.spend() if budget is not None else None
     delay = pause(retries_taken_by_client if taken is None else taken, retry_after)
     deadline = current_deadline()
     if deadline is not None and time.monotonic() + delay >= deadline:
-        raise CodexDeadlineExceededError("no time is left for another attempt within the call's timeout")
+        raise CodexStreamError(
+            "deadline_exceeded", "no time is left for another attempt within the call's timeout"
+        )
     return delay

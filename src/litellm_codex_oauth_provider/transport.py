@@ -93,7 +93,8 @@ class _CodexClient:
     ) -> None:
         self.token_manager = token_manager
         timeout = timeout or default_timeout()
-        http_client = self._make_http_client(
+        #: The httpx client under the openai one: its auth adds the login to any request (the catalog's).
+        self.http_client = http_client = self._make_http_client(
             transport=transport,
             auth=CodexAuth(token_manager),
             timeout=timeout,

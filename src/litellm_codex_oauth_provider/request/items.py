@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..exceptions import CodexRequestError
+
 #: Old key under `provider_specific_fields` that carried reasoning items; still read on input.
 REASONING_ITEMS_KEY = "codex_reasoning_items"
 #: LiteLLM's marker for Responses encrypted reasoning carried in a thinking block's signature
@@ -28,7 +30,7 @@ _TEXT_PARTS = ("text", "input_text", "output_text")
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-class UnsupportedContentError(ValueError):
+class UnsupportedContentError(CodexRequestError):
     """A message part the Codex backend cannot take (audio); surfaces as a 400 BadRequestError."""
 
 
