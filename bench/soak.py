@@ -46,7 +46,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import openai  # noqa: E402
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy  # noqa: E402
-from tests.support.fake_codex import FakeCodexBackend, HttpError, RecordedRequest, Turn  # noqa: E402
+
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, HttpError, RecordedRequest, Turn  # noqa: E402
 
 MODEL = "codex/gpt-5.5"
 #: Spent-plan faults go to a model of their own, so a Router cooldown cannot touch the others.

@@ -13,8 +13,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, HttpError, Turn
 from tests.e2e.proxy import MASTER_KEY, proxy_with_fake
-from tests.support.fake_codex import FakeCodexBackend, HttpError, Turn
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from openai import OpenAI
 
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 from tests.e2e.proxy import MASTER_KEY, proxy_with_fake
-from tests.support.fake_codex import Turn
 
 pytestmark = pytest.mark.e2e
 

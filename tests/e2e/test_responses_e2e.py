@@ -22,8 +22,8 @@ from openai.types.responses import (
     ResponseReasoningItem,
 )
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, HttpError, Turn
 from tests.e2e.proxy import MASTER_KEY, ROOT, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend, Turn
 
 pytestmark = pytest.mark.e2e
 
@@ -208,8 +208,6 @@ def test_spend_is_logged_for_the_key(stack):
 
 
 def test_backend_errors_keep_their_status(stack):
-    from tests.support.fake_codex import HttpError
-
     fake, client, _ = stack
     fake.handler = lambda _: HttpError.usage_limit_reached(resets_in_seconds=600)  # every attempt
     try:

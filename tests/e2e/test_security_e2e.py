@@ -20,9 +20,9 @@ import openai
 import pytest
 import yaml
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.logins import make_access_token
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend, HttpError
-from tests.support.logins import make_access_token
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from openai import OpenAI
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e

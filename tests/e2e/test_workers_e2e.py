@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from openai import OpenAI
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import read_auth_file
 
 pytestmark = pytest.mark.e2e
 TOKEN_LIFETIME = 6  # seconds; a worker refreshes inside the last quarter of a short token's life

@@ -17,9 +17,15 @@ import httpx
 import litellm
 import pytest
 
+from litellm_codex_oauth_provider.testing.fake_codex import (
+    DEFAULT_TEXT,
+    HttpError,
+    Turn,
+    content_coding,
+    parse_sse,
+)
+from litellm_codex_oauth_provider.testing.logins import make_access_token, make_auth_json, write_auth_json
 from litellm_codex_oauth_provider.transport import accept_encoding
-from tests.support.fake_codex import DEFAULT_TEXT, HttpError, Turn, content_coding, parse_sse
-from tests.support.logins import make_access_token, make_auth_json, write_auth_json
 
 CODEX_CLI_0_171 = "zstd,gzip"  # tests/interop runs that CLI; /work/shared/reference has its capture
 MESSAGES = [{"role": "user", "content": "hi"}]

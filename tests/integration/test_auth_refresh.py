@@ -34,8 +34,8 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import make_auth_json, read_auth_file, write_auth_json
 
 FAST = RefreshPolicy(backoff=0.01)
 

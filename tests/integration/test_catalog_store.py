@@ -1,6 +1,6 @@
 """The live catalog: fetched with the login, cached on disk with its ETag, revalidated, never in the way.
 
-Against the fake backend (tests/support/fake_codex.py), which serves the captured 0.169.0
+Against the fake backend (`litellm_codex_oauth_provider.testing.fake_codex`), which serves the captured 0.169.0
 catalog with an ETag and answers `If-None-Match` with 304. Time is a fake clock, never a sleep.
 """
 
@@ -23,8 +23,8 @@ import pytest
 from litellm_codex_oauth_provider.models import stores as remote_resources
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
 from litellm_codex_oauth_provider.models.stores import CatalogStore
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import read_auth_file
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 
 TTL = 300.0
 

@@ -29,10 +29,10 @@ from click.testing import CliRunner
 
 from litellm_codex_oauth_provider import usage as usage_snapshot
 from litellm_codex_oauth_provider.cli.main import main as cli
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, default_rate_limit_headers
+from litellm_codex_oauth_provider.testing.logins import make_auth_json, read_auth_file, write_auth_json
 from litellm_codex_oauth_provider.usage import SnapshotRecorder, UsageSnapshot, load_snapshot
 from tests.e2e.proxy import free_port, serving
-from tests.support.fake_codex import FakeCodexBackend, default_rate_limit_headers
-from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("codex-litellm")

@@ -16,7 +16,7 @@ import pytest
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
 from litellm_codex_oauth_provider.stream_lifetime import close_later, open_streams
-from tests.support.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [{"role": "user", "content": "Say hello"}]

@@ -11,8 +11,8 @@ import pytest
 import respx
 
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
+from litellm_codex_oauth_provider.testing.fake_codex import Disconnect, HttpError, Turn
 from litellm_codex_oauth_provider.transport import CodexOpenAIClient, backoff_seconds
-from tests.support.fake_codex import Disconnect, HttpError, Turn
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "hi"}]

@@ -9,7 +9,7 @@ import litellm
 import pytest
 import respx
 
-from tests.support.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "hi"}]

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-from pathlib import Path
 
 import httpx
 import litellm
@@ -21,9 +20,9 @@ from litellm_codex_oauth_provider.models.prompts import (
     render_instructions,
 )
 from litellm_codex_oauth_provider.models.stores import PromptStore
-from tests.support.fake_codex import HttpError
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 RAW = json.loads(REFERENCE.read_text(encoding="utf-8"))
 LIVE = ModelCatalog.from_payload(RAW, source="live")
 PROMPTS = "http://prompts.test/core"

@@ -9,8 +9,8 @@ import pytest
 import respx
 
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError, Turn
 from litellm_codex_oauth_provider.transport import ClientPool, CodexOpenAIClient
-from tests.support.fake_codex import HttpError, Turn
 
 BASE = "http://codex.test/backend-api/codex"
 

@@ -8,7 +8,7 @@ import threading
 import litellm
 import pytest
 
-from tests.support.fake_codex import HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 TOOLS = [

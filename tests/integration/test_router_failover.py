@@ -10,7 +10,7 @@ import litellm
 import pytest
 from litellm.types.router import RouterRateLimitError
 
-from tests.support.fake_codex import HttpError, RecordedRequest
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError, RecordedRequest
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "hi"}]

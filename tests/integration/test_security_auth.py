@@ -26,9 +26,9 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
-from tests.support.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.fifo import FifoWatch
-from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 FAST = RefreshPolicy(backoff=0.01)

@@ -1,6 +1,6 @@
 """What the package caches and what servers send it: a tampered cache, huge answers, answers that drip.
 
-The fake backend (tests/support/fake_codex.py) plays the hostile server over real sockets.
+The fake backend (`litellm_codex_oauth_provider.testing.fake_codex`) plays the hostile server over real sockets.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from litellm_codex_oauth_provider.cli.main import main as cli
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
 from litellm_codex_oauth_provider.models.stores import CatalogStore, PromptStore
-from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.fifo import FifoWatch
-from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

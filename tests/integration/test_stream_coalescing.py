@@ -7,7 +7,7 @@ import asyncio
 import litellm
 
 from litellm_codex_oauth_provider.events import ReadyEvents, TurnTranslator, merge_deltas
-from tests.support.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa"

@@ -27,7 +27,7 @@ from packaging.version import Version
 
 from litellm_codex_oauth_provider import versions
 from litellm_codex_oauth_provider.litellm_glue import patches as litellm_compat
-from tests.support.fake_codex import HttpError
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("codex-litellm")

@@ -8,7 +8,7 @@ from litellm.types.utils import ModelResponse
 from litellm_codex_oauth_provider.errors import CodexStreamError
 from litellm_codex_oauth_provider.events import PrimedStream, StreamReport, TurnTranslator
 from litellm_codex_oauth_provider.request.items import ENCRYPTED_REASONING_PREFIX
-from tests.support.fake_codex import Turn, parse_sse
+from litellm_codex_oauth_provider.testing.fake_codex import Turn, parse_sse
 
 
 def events(turn: Turn) -> list[dict]:

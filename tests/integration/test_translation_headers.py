@@ -5,7 +5,7 @@ from __future__ import annotations
 import litellm
 import pytest
 
-from tests.support.fake_codex import Turn, default_rate_limit_headers
+from litellm_codex_oauth_provider.testing.fake_codex import Turn, default_rate_limit_headers
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "hi"}]

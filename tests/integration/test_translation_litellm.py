@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from litellm_codex_oauth_provider.request.items import ENCRYPTED_REASONING_PREFIX
-from tests.support.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "Weather in Paris and Rome?"}]

@@ -14,6 +14,7 @@ from litellm_codex_oauth_provider.models.ids import normalize_model
 from litellm_codex_oauth_provider.request import items as adapter
 from litellm_codex_oauth_provider.request.body import REJECTED_PARAMS, build_request
 from litellm_codex_oauth_provider.request.items import ABORTED_OUTPUT, ENCRYPTED_REASONING_PREFIX
+from litellm_codex_oauth_provider.testing.fake_codex import REJECTED_PARAMS as BACKEND_400
 
 CATALOG = bundled_catalog()
 USER = {"role": "user", "content": "hi"}
@@ -414,7 +415,6 @@ def test_every_rejected_parameter_is_left_out_and_named_in_one_warning(caplog):
 
 
 def test_rejected_list_covers_what_the_backend_answers_400():
-    from tests.support.fake_codex import REJECTED_PARAMS as BACKEND_400
 
     assert set(BACKEND_400) - {"n", "max_output_tokens"} <= REJECTED_PARAMS
 

@@ -21,8 +21,13 @@ from pathlib import Path
 import litellm
 import pytest
 
-from tests.support.fake_codex import DEFAULT_TEXT, FakeCodexBackend, RecordedRequest
-from tests.support.logins import make_access_token, make_auth_json, read_auth_file, write_auth_json
+from litellm_codex_oauth_provider.testing.fake_codex import DEFAULT_TEXT, FakeCodexBackend, RecordedRequest
+from litellm_codex_oauth_provider.testing.logins import (
+    make_access_token,
+    make_auth_json,
+    read_auth_file,
+    write_auth_json,
+)
 
 pytestmark = pytest.mark.interop
 

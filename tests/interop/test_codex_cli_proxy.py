@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, Turn
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend, Turn
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 

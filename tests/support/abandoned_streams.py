@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     mode, rounds = argv[0], int(argv[1])
     faulthandler.enable()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-    from tests.support.fake_codex import FakeCodexBackend
+    from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
 
     with tempfile.TemporaryDirectory() as tmp, FakeCodexBackend(record=False) as fake:
         home = Path(tmp) / "codex-home"

@@ -11,7 +11,7 @@ import time
 import litellm
 import pytest
 
-from tests.support.logins import read_auth_file
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 
 ASK = [{"role": "user", "content": "hi"}]
 

@@ -16,9 +16,9 @@ from litellm_codex_oauth_provider.models.catalog import (
     bundled_payload,
     model_info_from_entry,
 )
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 RAW = json.loads(REFERENCE.read_text(encoding="utf-8"))
 LIVE = ModelCatalog.from_payload(RAW, source="live")
 

@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexBackendURLError, CodexClient
-from tests.support.logins import read_auth_file
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.token_sink import Attacker
 
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import litellm
 import pytest
@@ -12,8 +11,8 @@ from litellm_codex_oauth_provider.exceptions import CodexModelError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, model_info_from_entry
 from litellm_codex_oauth_provider.models.ids import resolve_model
 from litellm_codex_oauth_provider.request.body import build_request
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8")), source="live")
 MESSAGES = [{"role": "user", "content": "hi"}]
 
