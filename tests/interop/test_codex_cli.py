@@ -28,6 +28,7 @@ from litellm_codex_oauth_provider.testing.logins import (
     read_auth_file,
     write_auth_json,
 )
+from tests.interop.conftest import write_cli_config
 
 pytestmark = pytest.mark.interop
 
@@ -36,8 +37,6 @@ CONCURRENT_SECONDS = 40.0
 OUR_AGENT = "litellm-codex-oauth-provider"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
-# Features that would reach chatgpt.com (connectors, plugins, suggestions) stay off: the CLI may
-# talk to the fake backend only.
 CONFIG = """\
 model = "gpt-5.5"
 model_provider = "fake"
@@ -48,16 +47,6 @@ name = "fake Codex backend"
 base_url = "{base_url}"
 wire_api = "responses"
 requires_openai_auth = true
-
-[analytics]
-enabled = false
-
-[features]
-apps = false
-plugins = false
-remote_plugin = false
-plugin_sharing = false
-tool_suggest = false
 """
 
 
@@ -75,7 +64,7 @@ def home(fake: FakeCodexBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """A Codex home for both sides: the CLI's config, and a login with 50 s left (we refresh first)."""
     path = tmp_path / "codex-home"
     path.mkdir()
-    (path / "config.toml").write_text(CONFIG.format(base_url=fake.base_url))
+    write_cli_config(path, CONFIG.format(base_url=fake.base_url))
     access = make_access_token(expires_in=LIFETIME, now=time.time() - (LIFETIME - 50))
     refresh = f"rt-{uuid.uuid4().hex}"
     fake.accept_refresh_token(refresh)
