@@ -13,7 +13,7 @@ end with an error, never cleanly with part of the answer. Afterwards: zero
 memory, file descriptors and threads flat after warm-up.
 
     .venv/bin/python bench/soak.py                 # full: 180 s, 12 clients
-    .venv/bin/python bench/soak.py --short         # 15 s of load, what tests/e2e/test_soak_e2e.py runs
+    .venv/bin/python bench/soak.py --short         # 15 s of load, what tests/e2e/test_proxy_soak.py runs
     .venv/bin/python bench/soak.py --duration 600 --clients 24
 
 Results: bench/results/soak-{full,short}.{json,md}. Nothing leaves 127.0.0.1.

@@ -1,7 +1,7 @@
 """Limits the provider keeps in any process: bounded login pools, capped `n`, redacted upstream text.
 
 The proxy-level attacks (a request choosing a login, a backend URL or a file) are in
-tests/e2e/test_security_e2e.py; these are the same rules seen from Python.
+tests/e2e/test_proxy_security.py; these are the same rules seen from Python.
 """
 
 from __future__ import annotations

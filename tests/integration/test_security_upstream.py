@@ -41,7 +41,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-# --------------------------------------------------------------------------- item 10: the catalog cache
+# --------------------------------------------------------------------------- the catalog cache
 
 
 def _tamper(cache: Path, fetched_at: float) -> None:
@@ -115,7 +115,7 @@ def test_a_fifo_in_the_cache_is_skipped_not_read(client, fake: FakeCodexBackend)
     assert fake.models_requests == 2
 
 
-# --------------------------------------------------------------------------- item 9: hostile upstreams
+# --------------------------------------------------------------------------- hostile upstreams
 
 FLOOD = 64 << 20  # 64 MiB of whitespace after a valid JSON answer: still valid JSON, so only a cap stops it
 

@@ -1,4 +1,4 @@
-"""Event stream → LiteLLM chunks and responses, event by event (PROTOCOL.md, "SSE events")."""
+"""Event stream → LiteLLM chunks and responses, event by event."""
 
 from __future__ import annotations
 

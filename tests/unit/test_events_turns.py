@@ -1,4 +1,5 @@
-"""Event → chunk details behind issue #5 point 4 (reasoning items) and the answer's text."""
+"""Event → chunk details of whole turns: reasoning items (summaries, encrypted content), the answer's text,
+the stream report, the primed async stream."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What an OpenAI chat call becomes in the Responses body (issue #5, points 1-3, 5-6), unit level."""
+"""What an OpenAI chat call becomes in the Responses body: tools, tool choice, call/result pairing,
+content parts, structured output, reasoning sent back, the prompt-cache key, dropped parameters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue #5: a LiteLLM Router with two Codex logins for one model moves on when one plan is spent.
+"""A LiteLLM Router with two Codex logins for one model moves on when one plan is spent.
 
 Each deployment names its own `CODEX_HOME` in `litellm_params` (`codex_home`); the fake answers
 by the `chatgpt-account-id` header, so account A's plan is spent while account B's is not.

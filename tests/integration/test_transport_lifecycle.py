@@ -77,7 +77,7 @@ def _run_program(fake, tmp_path: Path, mode: str, *flags: str) -> tuple[dict, st
         "CODEX_API_BASE": fake.base_url,
         "CODEX_REFRESH_TOKEN_URL_OVERRIDE": fake.token_url,
         "CODEX_CACHE_DIR": str(tmp_path / "cache"),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     out = subprocess.run(
         [sys.executable, *flags, "-c", PROGRAM, mode],

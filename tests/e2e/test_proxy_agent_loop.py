@@ -1,4 +1,5 @@
-"""Issue #5 through the LiteLLM proxy, as an agent drives it with the `openai` package.
+"""Chat completions through the LiteLLM proxy, as an agent drives them with the `openai` package: parallel
+streamed tool calls, the reasoning round trip, headers, body fields, the usage-limit status.
 
 One fake backend and one proxy subprocess for the whole module.
 """

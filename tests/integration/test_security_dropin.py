@@ -1,4 +1,5 @@
-"""The drop-in client sends the ChatGPT login only to the Codex backend (issue 9, item 7)."""
+"""The drop-in client sends the ChatGPT login only to the Codex backend: any other base URL is refused
+before a byte leaves, so a misconfigured or hostile URL never sees the token."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue #5 points 9-10: turns that fail inside the event stream, cut streams, retries, timeouts."""
+"""Turns that fail inside the event stream, cut streams, turn retries, timeouts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue #5 point 11: the backend's plan-usage headers reach the caller on every response."""
+"""The backend's plan-usage headers (`x-codex-*`) reach the caller on every response, streamed or not."""
 
 from __future__ import annotations
 

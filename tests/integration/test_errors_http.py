@@ -1,4 +1,5 @@
-"""Issue #5 points 8-10: HTTP-level failures of the backend, as the LiteLLM errors callers handle."""
+"""HTTP-level failures of the backend (usage limits, 401, 400, 5xx, a dropped connection), retries and
+backoff, as the LiteLLM errors callers handle."""
 
 from __future__ import annotations
 

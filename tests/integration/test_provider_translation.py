@@ -1,4 +1,5 @@
-"""Issue #5 points 1-6 end to end through `litellm.completion` and the socket fake."""
+"""The chat → Responses translation end to end: `litellm.completion` against the socket fake, `n`,
+reasoning through `stream_chunk_builder`."""
 
 from __future__ import annotations
 

@@ -171,7 +171,7 @@ async def test_async_stream_yields_text_deltas_and_stop(codex_home, fake, provid
     fake.enqueue(Turn().text("one two three four", chunks=4))
     stream = await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES, stream=True)
     contents = [c.choices[0].delta.content async for c in stream if c.choices and c.choices[0].delta.content]
-    # Deltas that arrive together may go out as one chunk (see test_stream_coalescing.py).
+    # Deltas that arrive together may go out as one chunk (see test_events_coalescing.py).
     assert 1 <= len(contents) <= 4 and "".join(contents) == "one two three four"
 
 
