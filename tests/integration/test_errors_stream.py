@@ -9,7 +9,7 @@ import litellm
 import pytest
 import respx
 
-from litellm_codex_oauth_provider.testing.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import SseEvent, Turn
 
 MODEL = "codex/gpt-5.5"
 ASK = [{"role": "user", "content": "hi"}]
@@ -116,13 +116,16 @@ def test_bare_error_event_is_the_matching_error(codex_home, fake, provider, code
 def test_error_event_in_the_openai_shape_is_mapped_too(codex_home, provider, monkeypatch):
     monkeypatch.setenv("CODEX_API_BASE", "http://codex.test/backend-api/codex")
     respx.get("http://codex.test/backend-api/codex/models").mock(return_value=httpx.Response(503))
-    error = (
-        'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error",'
-        '"code":"context_length_exceeded","message":"Input too long","param":"input"}}\n\n'
-    )
+    # The openai SDK's shape nests the details under `error`; the backend's own error event is flat.
+    details = {
+        "type": "invalid_request_error",
+        "code": "context_length_exceeded",
+        "message": "Input too long",
+    }
+    error = SseEvent("error", {"type": "error", "error": {**details, "param": "input"}})
     respx.post("http://codex.test/backend-api/codex/responses").mock(
         return_value=httpx.Response(
-            200, content=error.encode(), headers={"content-type": "text/event-stream"}
+            200, content=b"".join(error.encode()), headers={"content-type": "text/event-stream"}
         )
     )
     with pytest.raises(litellm.ContextWindowExceededError, match="Input too long"):

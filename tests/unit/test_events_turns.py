@@ -1,5 +1,9 @@
 """Event → chunk details of whole turns: reasoning items (summaries, encrypted content), the answer's text,
-the stream report, the primed async stream."""
+the stream report, the primed async stream.
+
+Turns are the fake backend's `Turn`, as in every test; the few events written out by hand are ones
+the fake never sends (a refusal delta, a completed event that carries output no item event announced).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,12 @@ from litellm.types.utils import ModelResponse
 from litellm_codex_oauth_provider.errors import CodexStreamError
 from litellm_codex_oauth_provider.events import PrimedStream, StreamReport, TurnTranslator
 from litellm_codex_oauth_provider.request.items import ENCRYPTED_REASONING_PREFIX
-from litellm_codex_oauth_provider.testing.fake_codex import Turn, parse_sse
-
-
-def events(turn: Turn) -> list[dict]:
-    return [data for _, data in parse_sse(turn.render({"model": "gpt-5.5"}))]
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 
 def run(turn: Turn, *, keep_output: bool) -> tuple[TurnTranslator, list]:
     translator = TurnTranslator(model="codex/gpt-5.5", keep_output=keep_output)
-    return translator, [chunk for event in events(turn) for chunk in translator.handle(event)]
+    return translator, [chunk for event in turn.payloads() for chunk in translator.handle(event)]
 
 
 def streamed_text(chunks, field: str = "content") -> str:

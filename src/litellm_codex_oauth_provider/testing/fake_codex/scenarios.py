@@ -235,6 +235,10 @@ class Turn:
         events = self.events(request_body or {"model": DEFAULT_MODEL}, openai_compat=openai_compat)
         return b"".join(piece for event in events for piece in event.encode())
 
+    def payloads(self, request_body: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Each event's `data` as the client parses it, for feeding a translator directly (not for `big_text`)."""
+        return [event.data for event in self.events(request_body or {"model": DEFAULT_MODEL})]
+
     @property
     def terminates_cleanly(self) -> bool:
         """False when the stream is meant to break off (cut or bare error event)."""
