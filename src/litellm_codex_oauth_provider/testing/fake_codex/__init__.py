@@ -12,8 +12,9 @@ the model catalog with an ETag.
         ...  # point the client at fake.base_url / fake.token_url
         assert fake.requests[-1].body["model"] == "gpt-5.5"
 
-Modules: `events` (SSE framing, item events), `scenarios` (`Turn` and the faults), `server`
-(the app, tokens, records), `catalog`, `compression`; `__main__` runs it as a process.
+Modules: `events` (SSE framing, item events), `scenarios` (`Turn` and the faults), `tokens`
+(single-use refresh tokens), `catalog`, `compression`, `server` (the app, its settings and
+records); `__main__` runs it as a process.
 Needs aiohttp (the `testing` extra); the provider itself never imports this package.
 """
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 import httpx
 from aiohttp import web
 
-from ..logins import CLIENT_ID, decode_jwt, make_access_token, make_auth_json, make_id_token, write_auth_json
+from ..logins import CLIENT_ID, make_access_token, make_auth_json, write_auth_json
 from .catalog import catalog_body, etag_matches, load_catalog
 from .compression import Encoder, content_coding
 from .scenarios import (
@@ -39,6 +39,7 @@ from .scenarios import (
     default_rate_limit_headers,
     token_error,
 )
+from .tokens import REUSED, Identity, TokenIssuer
 
 BASE_PATH = "/backend-api/codex"
 TOKEN_PATH = "/oauth/token"
@@ -78,22 +79,6 @@ class RecordedRequest:
         """The bearer token of the `authorization` header, if any."""
         value = self.headers.get("authorization", "")
         return value[7:] if value.lower().startswith("bearer ") else None
-
-
-@dataclass(frozen=True)
-class _Identity:
-    account_id: str = "acct-123"
-    plan: str = "plus"
-    user_id: str = "user-123"
-    email: str = "user@example.com"
-
-    def claims(self) -> dict[str, str]:
-        return {
-            "account_id": self.account_id,
-            "plan": self.plan,
-            "user_id": self.user_id,
-            "email": self.email,
-        }
 
 
 TokenCheck = str | Iterable[str] | Callable[[str], bool] | None
@@ -146,10 +131,7 @@ class FakeCodexBackend:
         self.token_status: int | None = None
         self.token_delay = 0.0
         self._forced_token_failures: deque[int] = deque()
-        self._refresh_tokens: dict[str, _Identity] = {}
-        self._used_refresh_tokens: set[str] = set()
-        self._expired_refresh_tokens: set[str] = set()
-        self._access_tokens: set[str] = set()
+        self.tokens = TokenIssuer()
         # hostile behaviour: huge or dripping answers of the token endpoint and the catalog
         self.token_abuse: Abuse | None = None
         self.models_abuse: Abuse | None = None
@@ -229,20 +211,19 @@ class FakeCodexBackend:
     # ----------------------------------------------------------------- logins and tokens
     def accept_refresh_token(self, refresh_token: str, **identity: str) -> None:
         """Register a valid refresh token for a login (claims of the tokens it will mint)."""
-        with self._lock:
-            self._refresh_tokens[refresh_token] = _Identity(**identity)
-            self._used_refresh_tokens.discard(refresh_token)
+        self.tokens.accept_refresh(refresh_token, Identity(**identity))
 
     def accept_access_token(self, access_token: str) -> None:
         """Register an access token that `check_tokens` mode accepts (until its `exp`)."""
-        with self._lock:
-            self._access_tokens.add(access_token)
+        self.tokens.accept_access(access_token)
 
     def expire_refresh_token(self, refresh_token: str) -> None:
         """Make a refresh token answer `refresh_token_expired` from now on."""
-        with self._lock:
-            self._refresh_tokens.pop(refresh_token, None)
-            self._expired_refresh_tokens.add(refresh_token)
+        self.tokens.expire_refresh(refresh_token)
+
+    def forget_refresh_token(self, refresh_token: str) -> None:
+        """Drop a refresh token, as after a sign-out elsewhere: it answers `refresh_token_invalidated`."""
+        self.tokens.forget(refresh_token)
 
     def fail_next_refreshes(self, count: int = 1, status: int = 503) -> None:
         """The next `count` token requests fail with `status` without spending the token."""
@@ -250,8 +231,7 @@ class FakeCodexBackend:
             self._forced_token_failures.extend([status] * count)
 
     def is_valid_refresh_token(self, refresh_token: str) -> bool:
-        with self._lock:
-            return refresh_token in self._refresh_tokens
+        return self.tokens.is_live(refresh_token)
 
     def issue_login(
         self,
@@ -305,37 +285,6 @@ class FakeCodexBackend:
         body = {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
         assert httpx.post(self.token_url, json=body).status_code == 200
 
-    def _mint(self, identity: _Identity) -> dict[str, Any]:
-        """New tokens for a login; the caller holds the lock."""
-        lifetime = self.access_token_lifetime
-        access = make_access_token(expires_in=lifetime, **identity.claims())
-        refresh = f"rt-{uuid.uuid4().hex}"
-        self._access_tokens.add(access)
-        self._refresh_tokens[refresh] = identity
-        return {
-            "access_token": access,
-            "id_token": make_id_token(expires_in=lifetime, **identity.claims()),
-            "refresh_token": refresh,
-            "expires_in": lifetime,
-            "token_type": "Bearer",
-            "scope": "openid profile email offline_access",
-        }
-
-    def _rotate(self, refresh_token: str) -> tuple[int, dict[str, Any]]:
-        """Spend a refresh token: new tokens once, an error code every other time."""
-        with self._lock:
-            identity = self._refresh_tokens.pop(refresh_token, None)
-            if identity is not None:
-                self._used_refresh_tokens.add(refresh_token)
-                return 200, self._mint(identity)
-            if refresh_token in self._used_refresh_tokens:
-                self.reuse_errors += 1
-                message = "Your refresh token has already been used to generate a new access token. Please try signing in again."
-                return 401, token_error("refresh_token_reused", message)
-            if refresh_token in self._expired_refresh_tokens:
-                return 401, token_error("refresh_token_expired", "Your refresh token has expired.")
-            return 401, token_error("refresh_token_invalidated", "Your refresh token has been invalidated.")
-
     def _access_token_ok(self, token: str | None) -> bool:
         """True when no check is enabled, or when any enabled check accepts `token`."""
         verdicts = []
@@ -348,18 +297,8 @@ class FakeCodexBackend:
             else:
                 verdicts.append(token in set(expected))
         if self.check_tokens:
-            verdicts.append(self._minted_token_ok(token))
+            verdicts.append(self.tokens.issued(token))
         return not verdicts or any(verdicts)
-
-    def _minted_token_ok(self, token: str | None) -> bool:
-        with self._lock:
-            if token is None or token not in self._access_tokens:
-                return False
-        try:
-            expires = decode_jwt(token).get("exp")
-        except Exception:  # an opaque token registered with accept_access_token
-            return True
-        return expires is None or expires > time.time()
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> FakeCodexBackend:
@@ -633,7 +572,10 @@ class FakeCodexBackend:
             return self._json(
                 record, token_error("invalid_request", "Bad client_id or grant_type"), status=400
             )
-        status, payload = self._rotate(str(body.get("refresh_token", "")))
+        status, payload = self.tokens.rotate(str(body.get("refresh_token", "")), self.access_token_lifetime)
+        if status != 200 and payload["error"]["code"] == REUSED:
+            with self._lock:
+                self.reuse_errors += 1
         if self.token_abuse is not None:
             return await self._abusive(request, status, payload, {}, self.token_abuse)
         return self._json(record, payload, status=status)
