@@ -18,10 +18,9 @@ import litellm
 import pytest
 from click.testing import CliRunner
 
-from litellm_codex_oauth_provider import constants, settings
+from litellm_codex_oauth_provider import cli, constants, settings
 from litellm_codex_oauth_provider import usage as usage_snapshot
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager, RefreshPolicy
-from litellm_codex_oauth_provider.cli.main import main as cli
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
 from litellm_codex_oauth_provider.models.stores import CatalogStore, PromptStore

@@ -204,11 +204,16 @@ class CatalogStore:
     """Hands out the model catalog for a backend base URL (see the module docstring).
 
     `on_catalog` is called with every catalog newly read from the backend or the disk (the
-    provider registers the models with LiteLLM there); `clock` is the wall clock, for tests.
+    provider registers the models with LiteLLM there); `clock` is the wall clock, for tests;
+    `ttl` replaces the `CODEX_CATALOG_TTL` setting (0: ask the backend on every call).
     """
 
     def __init__(
-        self, *, on_catalog: CatalogListener | None = None, clock: Callable[[], float] = time.time
+        self,
+        *,
+        on_catalog: CatalogListener | None = None,
+        clock: Callable[[], float] = time.time,
+        ttl: float | None = None,
     ) -> None:
         self._bundled = bundled_catalog()
         self._entries: dict[str, _Entry] = {}
@@ -216,6 +221,7 @@ class CatalogStore:
         self._failing: set[str] = set()
         self._on_catalog = on_catalog
         self._clock = clock
+        self._ttl_setting = ttl
 
     @property
     def bundled(self) -> ModelCatalog:
@@ -234,10 +240,13 @@ class CatalogStore:
     def _files(base_url: str) -> _CatalogFiles:
         return _CatalogFiles(settings.cache_dir(), base_url.rstrip("/"), settings.client_version())
 
+    def _ttl(self) -> float:
+        return settings.catalog_ttl() if self._ttl_setting is None else self._ttl_setting
+
     def _memo(self, key: str, now: float) -> ModelCatalog | None:
         entry = self._entries.get(key)
         if entry is not None:
-            if now - entry.checked_at < settings.catalog_ttl() or now < entry.retry_at:
+            if now - entry.checked_at < self._ttl() or now < entry.retry_at:
                 return entry.catalog
             return None
         if now < self._failed_until.get(key, 0.0):
@@ -330,7 +339,7 @@ class CatalogStore:
     # -- refreshing --
 
     def _is_fresh(self, entry: _Entry) -> bool:
-        return self._clock() - entry.checked_at < settings.catalog_ttl()
+        return self._clock() - entry.checked_at < self._ttl()
 
     def _refresh(
         self, key: str, files: _CatalogFiles, fetch: Callable[[str | None], _Answer]
@@ -361,7 +370,7 @@ class CatalogStore:
             return entry
         try:
             payload = json.loads(read_regular_file(files.body, C.MAX_CATALOG_BYTES)[0])
-            fresh = self._clock() - fetched_at < settings.catalog_ttl()
+            fresh = self._clock() - fetched_at < self._ttl()
             catalog = ModelCatalog.from_payload(
                 payload, source=SOURCE_CACHE if fresh else SOURCE_STALE, etag=etag
             )
@@ -453,7 +462,7 @@ class CatalogStore:
 
     def _failed(self, key: str, files: _CatalogFiles, exc: BaseException) -> ModelCatalog:
         """Use the last cached catalog (else the bundled one) and do not ask again for a while."""
-        retry_at = self._clock() + min(settings.catalog_ttl(), C.CATALOG_FAILURE_BACKOFF_SECONDS)
+        retry_at = self._clock() + min(self._ttl(), C.CATALOG_FAILURE_BACKOFF_SECONDS)
         entry = self._entries.get(key)
         if entry is not None:
             entry.retry_at = retry_at
