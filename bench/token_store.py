@@ -34,13 +34,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import httpx  # noqa: E402
-from tests.support.redis_server import RedisServer  # noqa: E402
 
 from litellm_codex_oauth_provider.testing.fake_codex import STATS_PATH  # noqa: E402
+from litellm_codex_oauth_provider.testing.redis_server import RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 KEY = "bench-token-store-key-0123456789abcdef"

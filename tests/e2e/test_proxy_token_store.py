@@ -12,8 +12,8 @@ import pytest
 from openai import OpenAI
 
 from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.redis_server import RedisServer
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
 TOKEN_LIFETIME = 6  # seconds; refreshed in the last quarter of its life

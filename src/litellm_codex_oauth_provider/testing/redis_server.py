@@ -1,4 +1,7 @@
-"""A real `redis-server` on a free port in a temporary folder, started and stopped by the tests."""
+"""A real `redis-server` on a free port in a temporary folder, started and stopped by tests and benchmarks.
+
+Needs the `redis` extra (the client) and the `redis-server` binary on PATH.
+"""
 
 from __future__ import annotations
 
