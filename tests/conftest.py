@@ -11,7 +11,8 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch LiteLLM's pri
 import litellm
 import pytest
 
-from tests.support.logins import write_auth_file
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import write_auth_file
 
 _CODEX_ENV = (
     "CODEX_HOME",
@@ -101,7 +102,6 @@ def provider():
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch):
     """The fake Codex backend on 127.0.0.1, with CODEX_API_BASE and the token URL pointing at it."""
-    from tests.support.fake_codex import FakeCodexBackend
 
     with FakeCodexBackend() as backend:
         monkeypatch.setenv("CODEX_API_BASE", backend.base_url)
