@@ -34,8 +34,9 @@ from rich.text import Text
 from .. import __version__, settings
 from .. import usage as usage_snapshot
 from ..bounded import LimitExceeded, budget, buffered, read_capped
-from ..constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, ORIGINATOR, PROVIDER_NAME
+from ..constants import JWT_AUTH_CLAIM, MAX_CATALOG_BYTES, MODELS_PATH, PROVIDER_NAME
 from ..log import RedactingFilter
+from ..protocol import ACCEPT_JSON, codex_headers
 
 if TYPE_CHECKING:
     from ..auth.manager import AuthRecord, CodexTokenManager, LoginFileProblem
@@ -745,7 +746,7 @@ class _Doctor:
 
         from ..exceptions import CodexAuthError
         from ..models.catalog import ModelCatalog as Catalog
-        from ..transport import CodexOpenAIClient, user_agent
+        from ..transport import CodexOpenAIClient
 
         client = CodexOpenAIClient(base_url=base, token_manager=self.manager, max_retries=0)
         deadline = time.monotonic() + _DOCTOR_CATALOG_SECONDS
@@ -754,7 +755,7 @@ class _Doctor:
                 "GET",
                 base + MODELS_PATH,
                 params={"client_version": settings.client_version()},
-                headers={"originator": ORIGINATOR, "User-Agent": user_agent(), "Accept": "application/json"},
+                headers=codex_headers(ACCEPT_JSON),
                 timeout=budget(deadline),
             ) as streamed:
                 content = b""

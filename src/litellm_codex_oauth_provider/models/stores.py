@@ -41,7 +41,8 @@ from ..bounded import (
     read_regular_file,
     time_left,
 )
-from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient, user_agent
+from ..protocol import ACCEPT_JSON, codex_headers, user_agent
+from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .prompts import prompt_file_for
 
@@ -374,11 +375,7 @@ class CatalogStore:
 
     def _request(self, client: Any, etag: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
         url = str(client.base_url).rstrip("/") + C.MODELS_PATH
-        headers = {
-            C.HEADER_ORIGINATOR: C.ORIGINATOR,
-            "User-Agent": user_agent(),
-            "Accept": "application/json",
-        }
+        headers = codex_headers(ACCEPT_JSON)
         if etag:
             headers["If-None-Match"] = etag
         return url, {"client_version": settings.client_version()}, headers
