@@ -35,7 +35,7 @@ class RedactingFilter(logging.Filter):
 
 
 def configure() -> None:
-    """With `CODEX_DEBUG` on, send the package's debug lines to stderr (once; called on first use, not import)."""
+    """With `CODEX_DEBUG` on, send the package's debug lines to stderr (once, on first use, never at import)."""
     logger = logging.getLogger(PACKAGE_LOGGER)
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
