@@ -21,6 +21,11 @@ def documented_variables() -> dict[str, str]:
     return rows
 
 
+def test_the_table_holds_every_setting_config_defines():
+    defined = [v.name for v in vars(config).values() if isinstance(v, config.Setting)]
+    assert sorted(defined) == sorted(s.name for s in config.SETTINGS)
+
+
 def test_every_setting_is_in_configuration_md_with_its_default():
     rows = documented_variables()
     assert "CODEX_HOME" in rows  # the parsing itself works
