@@ -11,28 +11,9 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch LiteLLM's pri
 import litellm
 import pytest
 
+from litellm_codex_oauth_provider import config
 from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
 from litellm_codex_oauth_provider.testing.logins import write_auth_file
-
-_CODEX_ENV = (
-    "CODEX_HOME",
-    "CODEX_AUTH_FILE",
-    "CODEX_API_BASE",
-    "CODEX_CACHE_DIR",
-    "CODEX_MODE",
-    "CODEX_DEBUG",
-    "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
-    "CODEX_CATALOG_TTL",
-    "CODEX_CLIENT_VERSION",
-    "CODEX_REASONING_SUMMARY",
-    "CODEX_STREAM_IDLE_TIMEOUT",
-    "CODEX_MAX_RETRIES",
-    "CODEX_INSTRUCTIONS_URL",
-    "CODEX_CATALOG_TIMEOUT",
-    "CODEX_TOKEN_STORE",
-    "CODEX_TOKEN_STORE_KEY",
-)
-
 
 #: Set by libraries in `os.environ` once, when a module of theirs is first imported (LiteLLM points
 #: tiktoken at its bundled encodings this way); a test that triggered that import keeps them, or later
@@ -56,8 +37,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     (the CLI exports `CODEX_HOME` for its own process, and click's runner runs it in ours).
     """
     pristine = dict(os.environ)
-    for name in _CODEX_ENV:
-        monkeypatch.delenv(name, raising=False)
+    for setting in config.SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CODEX_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CODEX_API_BASE", "http://127.0.0.1:9/backend-api/codex")  # closed port: fail fast

@@ -26,11 +26,11 @@ import openai
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream, Usage
 
-from . import settings
+from . import protocol, settings
 from . import usage as usage_snapshot
 from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
-from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS, RATE_LIMIT_HEADER_PREFIX
+from .constants import HEADER_SESSION_ID, MAX_LOGIN_POOLS
 from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, rejects_instructions, retryable_turn_failure, to_litellm_error
 from .events import PrimedStream, ReadyEvents, StreamReport, TurnTranslator
@@ -100,11 +100,7 @@ def _timeout(timeout: Any) -> httpx.Timeout | None:
 
 def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The backend's plan-usage headers, named the way the LiteLLM proxy passes provider headers on."""
-    return {
-        f"llm_provider-{k.lower()}": v
-        for k, v in headers.items()
-        if k.lower().startswith(RATE_LIMIT_HEADER_PREFIX)
-    }
+    return {f"llm_provider-{k}": v for k, v in protocol.rate_limit_headers(headers).items()}
 
 
 class CodexAuthProvider(CustomLLM):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import platform
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
@@ -15,10 +14,11 @@ import httpx
 from openai import AsyncOpenAI, AsyncStream, OpenAI, Stream
 from openai.types.responses import Response, ResponseStreamEvent
 
-from . import __version__, settings
+from . import settings
 from .auth.manager import CodexAuth, CodexTokenManager
 from .bounded import acap_error_body, cap_error_body
-from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
+from .constants import DEFAULT_CONNECT_TIMEOUT_SECONDS
+from .protocol import accept_encoding, codex_headers, user_agent
 from .retries import client_retry_pause, retries_left
 
 #: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
@@ -26,41 +26,6 @@ _NEVER_RETRY = frozenset({404, 429})
 _PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
 #: Connections per client; the keep-alive pool is as large, so a burst does not reopen half of them.
 _MAX_CONNECTIONS = 200
-
-
-@functools.cache
-def user_agent() -> str:
-    """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
-    return (
-        f"{ORIGINATOR}/{CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) "
-        f"litellm-codex-oauth-provider/{__version__}"
-    )
-
-
-#: The codings the Codex CLI (0.171.0) accepts, in its order.
-CODEX_CLI_CODINGS = ("zstd", "gzip")
-#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
-_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
-
-
-@functools.cache
-def accept_encoding() -> str:
-    """The Codex CLI's `accept-encoding: zstd,gzip`, less any coding httpx cannot decode here."""
-    response = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
-    try:
-        zstd = response.read() == b"ok"
-    except httpx.DecodingError:
-        zstd = False
-    return ",".join(c for c in CODEX_CLI_CODINGS if zstd or c != "zstd")
-
-
-def codex_headers() -> dict[str, str]:
-    return {
-        HEADER_ORIGINATOR: ORIGINATOR,
-        "User-Agent": user_agent(),
-        "Accept": "text/event-stream",
-        "Accept-Encoding": accept_encoding(),
-    }
 
 
 def default_timeout() -> httpx.Timeout:
