@@ -4,7 +4,7 @@ The backend speaks the Responses API, and so do its most demanding clients (the 
 OpenAI Agents SDK, `openai.responses.create`). `CodexResponsesAPIConfig` is LiteLLM's own kind
 of Responses provider config (`BaseResponsesAPIConfig`), so LiteLLM's Responses handler sends the
 request and streams the backend's events back typed and in order, with LiteLLM's logging, spend
-tracking and the proxy's key and budget checks on the way. `responses_compat` registers it
+tracking and the proxy's key and budget checks on the way. `responses_route` registers it
 for provider `codex`; without it LiteLLM would bridge the call to chat completions and back.
 
 Only what the backend needs is added: the login, the Codex headers, the model resolved against
@@ -34,12 +34,12 @@ from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import LlmProviders
 
 from . import settings
-from . import usage as usage_snapshot
 from .auth.manager import CodexTokenManager, Credentials
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
 from .errors import CodexStreamError, to_litellm_error
 from .exceptions import CodexRequestRefusedError
+from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model
 from .models.prompts import derive_instructions
@@ -400,7 +400,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         self, model: str, raw_response: httpx.Response, logging_obj: Any
     ) -> ResponsesAPIResponse:
         """A caller that did not stream: the backend always streams, so the events are assembled."""
-        _record_usage(raw_response.headers)
+        record_plan_usage(raw_response.headers)
         text = raw_response.text
         logging_obj.post_call(original_response=text, additional_args={"complete_input_dict": {}})
         try:
@@ -412,7 +412,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         except Exception:  # a field LiteLLM's model does not know yet: keep the backend's answer
             response = ResponsesAPIResponse.model_construct(**payload)
         hidden = {
-            "additional_headers": _provider_headers(raw_response.headers),
+            "additional_headers": rate_limit_headers(raw_response.headers),
             "headers": dict(raw_response.headers),
         }
         response.hidden_params = hidden
@@ -502,16 +502,3 @@ def _weakrefable(value: Any) -> bool:
     except TypeError:
         return False
     return True
-
-
-def _provider_headers(headers: httpx.Headers) -> dict[str, str]:
-    from .provider import rate_limit_headers
-
-    return rate_limit_headers(headers)
-
-
-def _record_usage(headers: httpx.Headers) -> None:
-    try:
-        usage_snapshot.record(headers)
-    except Exception as exc:  # the snapshot is a convenience: it must never fail a call
-        logger.debug("codex: could not record the plan usage: %s", exc)

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from litellm_codex_oauth_provider.encrypted_reasoning import ENCRYPTED_REASONING_PREFIX
 from litellm_codex_oauth_provider.models.catalog import bundled_catalog
 from litellm_codex_oauth_provider.models.ids import normalize_model
 from litellm_codex_oauth_provider.request import items as adapter
 from litellm_codex_oauth_provider.request.body import REJECTED_PARAMS, build_request
-from litellm_codex_oauth_provider.request.items import ABORTED_OUTPUT, ENCRYPTED_REASONING_PREFIX
+from litellm_codex_oauth_provider.request.items import ABORTED_OUTPUT
 
 CATALOG = bundled_catalog()
 USER = {"role": "user", "content": "hi"}
