@@ -51,12 +51,14 @@ from .turn import (
     Wait,
     annotate,
     answers,
+    arun,
     call_deadline_of,
     call_timeout,
     fresh,
     health_response,
     is_health_check,
     merge_choices,
+    run,
 )
 
 __all__ = ["CodexAuthProvider", "codex_auth_provider", "rate_limit_headers"]
@@ -181,19 +183,12 @@ class CodexAuthProvider(CustomLLM):
     ) -> R:
         """Run `flow` with the sync client to its end (or, `until_read`, to the stream it opens)."""
         client = turn.pool.sync_client(turn.base_url)
-        result: Any = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(result)
-            except StopIteration as done:
-                return done.value
-            if until_read and isinstance(step, Read):
-                return step  # type: ignore[return-value]
-            result = error = None
-            try:
-                result = self._perform(turn, client, step)
-            except Exception as exc:
-                error = exc
+        return run(
+            flow,
+            lambda step: self._perform(turn, client, step),
+            until=Read if until_read else None,
+            error=error,
+        )
 
     def _perform(self, turn: Turn, client: CodexOpenAIClient, step: Step) -> Any:
         if isinstance(step, Read):  # a non-streamed turn: every event, within the call's deadline
@@ -221,19 +216,12 @@ class CodexAuthProvider(CustomLLM):
     ) -> R:
         """`_drive` with the async client."""
         client = turn.pool.async_client(turn.base_url)
-        result: Any = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(result)
-            except StopIteration as done:
-                return done.value
-            if until_read and isinstance(step, Read):
-                return step  # type: ignore[return-value]
-            result = error = None
-            try:
-                result = await self._aperform(turn, client, step)
-            except Exception as exc:
-                error = exc
+        return await arun(
+            flow,
+            lambda step: self._aperform(turn, client, step),
+            until=Read if until_read else None,
+            error=error,
+        )
 
     async def _aperform(self, turn: Turn, client: AsyncCodexOpenAIClient, step: Step) -> Any:
         if isinstance(step, Read):

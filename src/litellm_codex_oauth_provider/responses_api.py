@@ -52,6 +52,7 @@ from .request.body import (
 )
 from .request.reasoning import apply_reasoning_config, resolve_verbosity
 from .transport import ClientPool, codex_headers
+from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
 
 if TYPE_CHECKING:
     from .provider import CodexAuthProvider
@@ -306,18 +307,24 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             merged["client_metadata"] = metadata
         return merged
 
-    def _finish(
+    def _needs_fallback(self, params: Mapping[str, Any], raw_input: Any, spec: ModelSpec, info: Any) -> bool:
+        return not caller_sent_instructions(params, input_items(raw_input)) and self.provider.fallback_due(
+            spec.slug, info
+        )
+
+    def _request_flow(
         self,
-        spec: ModelSpec,
-        info: ModelInfo | None,
+        model: str,
         raw_input: Any,
         params: Mapping[str, Any],
         litellm_params: Any,
-        fallback: str | None,
         headers: dict,
         manager: CodexTokenManager,
-        credentials: Credentials,
-    ) -> dict:
+    ) -> Flow[dict]:
+        """The backend request for one Responses call (see `turn` for how steps are run)."""
+        spec, info = resolve_model(model, (yield GetCatalog()), known=self.provider.catalogs.bundled)
+        due = self._needs_fallback(params, raw_input, spec, info)
+        fallback = (yield GetFallback(spec.slug)) if due else None
         wants = not caller_sent_instructions(params, input_items(raw_input))
         instructions = (
             derive_instructions(
@@ -329,16 +336,12 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         body, cache_key = build_responses_body(
             spec, info, raw_input, params, _as_mapping(litellm_params), codex_instructions=instructions
         )
+        credentials = yield GetCredentials(_REJECTED.pop(manager, None))
         # The handler sends this very `headers` dict (LiteLLM 1.106 … 1.110): the login goes in here.
         headers.update(credentials.headers())
         self._login = (manager, credentials)
         headers[HEADER_SESSION_ID] = cache_key
         return body
-
-    def _needs_fallback(self, params: Mapping[str, Any], raw_input: Any, spec: ModelSpec, info: Any) -> bool:
-        return not caller_sent_instructions(params, input_items(raw_input)) and self.provider.fallback_due(
-            spec.slug, info
-        )
 
     def transform_responses_api_request(
         self,
@@ -351,19 +354,20 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
         pool, base_url = self._pool(litellm_params)
-        catalog = self.provider.catalogs.catalog(pool.sync_client(base_url))
-        spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
-        fallback = (
-            self.provider.catalogs.instructions_fallback(spec.slug)
-            if self._needs_fallback(params, input, spec, info)
-            else None
-        )
         manager = pool.token_manager
-        rejected = _REJECTED.pop(manager, None)
-        credentials = manager.refresh_after_unauthorized(rejected) if rejected else manager.get_credentials()
-        return self._finish(
-            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
-        )
+
+        def perform(step: Step) -> Any:
+            if isinstance(step, GetCatalog):
+                return self.provider.catalogs.catalog(pool.sync_client(base_url))
+            if isinstance(step, GetFallback):
+                return self.provider.catalogs.instructions_fallback(step.slug)
+            if isinstance(step, GetCredentials):
+                if step.rejected:
+                    return manager.refresh_after_unauthorized(step.rejected)
+                return manager.get_credentials()
+            raise TypeError(f"unknown step {step!r}")
+
+        return run(self._request_flow(model, input, params, litellm_params, headers, manager), perform)
 
     async def async_transform_responses_api_request(
         self,
@@ -376,23 +380,20 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
         pool, base_url = self._pool(litellm_params)
-        catalog = await self.provider.catalogs.acatalog(pool.async_client(base_url))
-        spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
-        fallback = (
-            await self.provider.catalogs.ainstructions_fallback(spec.slug)
-            if self._needs_fallback(params, input, spec, info)
-            else None
-        )
         manager = pool.token_manager
-        rejected = _REJECTED.pop(manager, None)
-        credentials = (
-            await manager.arefresh_after_unauthorized(rejected)
-            if rejected
-            else await manager.aget_credentials()
-        )
-        return self._finish(
-            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
-        )
+
+        async def perform(step: Step) -> Any:
+            if isinstance(step, GetCatalog):
+                return await self.provider.catalogs.acatalog(pool.async_client(base_url))
+            if isinstance(step, GetFallback):
+                return await self.provider.catalogs.ainstructions_fallback(step.slug)
+            if isinstance(step, GetCredentials):
+                if step.rejected:
+                    return await manager.arefresh_after_unauthorized(step.rejected)
+                return await manager.aget_credentials()
+            raise TypeError(f"unknown step {step!r}")
+
+        return await arun(self._request_flow(model, input, params, litellm_params, headers, manager), perform)
 
     # -- the answer --------------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 A call is a `Turn`. Its flows (`open_flow`, `complete_flow`, `stream_flow`, `health_flow`) are
 generators that yield the I/O they need as a `Step` and get its result back (or its exception
-thrown in), the way httpx's `Auth.auth_flow` serves both clients: `provider.py` runs them with
-one short loop for the sync client and one for the async client, and decides nothing itself.
+thrown in), the way httpx's `Auth.auth_flow` serves both clients: `run` and `arun` drive a flow
+with a function that performs one step, `provider.py` has that function for the sync client and
+for the async one, and decides nothing itself (nor does `responses_api.py`, which uses the same
+steps to prepare a Responses request).
 
 The rules that live here, once:
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -67,6 +69,13 @@ class GetFallback(Step):
 
 
 @dataclass(frozen=True)
+class GetCredentials(Step):
+    """The login's credentials; refreshed first when `rejected` (the ones the backend answered 401)."""
+
+    rejected: Any = None
+
+
+@dataclass(frozen=True)
 class Send(Step):
     """`client.responses.create(**kwargs)`: the opened event stream."""
 
@@ -101,6 +110,57 @@ class Read(Step):
 
 
 Flow = Generator[Step, Any, R]
+
+
+def run(
+    flow: Flow[R],
+    perform: Callable[[Step], Any],
+    *,
+    until: type[Step] | None = None,
+    error: Exception | None = None,
+) -> R:
+    """Drive `flow` to its end, `perform`ing each step (its errors go back into the flow).
+
+    With `until`, stop at the first step of that type and return it: call again with the
+    outcome (`error`, or none) to resume.
+    """
+    result: Any = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(result)
+        except StopIteration as done:
+            return done.value
+        if until is not None and isinstance(step, until):
+            return step  # type: ignore[return-value]
+        result = error = None
+        try:
+            result = perform(step)
+        except Exception as exc:
+            error = exc
+
+
+async def arun(
+    flow: Flow[R],
+    perform: Callable[[Step], Awaitable[Any]],
+    *,
+    until: type[Step] | None = None,
+    error: Exception | None = None,
+) -> R:
+    """`run` with an async `perform`."""
+    result: Any = None
+    while True:
+        try:
+            step = flow.throw(error) if error is not None else flow.send(result)
+        except StopIteration as done:
+            return done.value
+        if until is not None and isinstance(step, until):
+            return step  # type: ignore[return-value]
+        result = error = None
+        try:
+            result = await perform(step)
+        except Exception as exc:
+            error = exc
+
 
 # -- the state that outlives a call ---------------------------------------------------------------
 

@@ -1,12 +1,9 @@
 """Chat Completions shapes → Responses API shapes: messages, tools, tool choice, output format.
 
-Reasoning across turns (`store: false`, so the backend keeps nothing): each reasoning item the
-backend returns with `encrypted_content` reaches the caller twice, in LiteLLM's own places:
-`message.reasoning_items` (the field LiteLLM's Responses bridge uses) and `message.thinking_blocks`
-(a `thinking` block whose `signature` is LiteLLM's `litellm_encrypted_reasoning:` wrapping of the
-encrypted content; this one survives `litellm.stream_chunk_builder` and Anthropic-format clients).
-When the assistant message comes back in a later turn, whichever of them it still carries is
-sent as a `reasoning` input item, without its id.
+Reasoning across turns (`store: false`, so the backend keeps nothing): an assistant message that
+comes back carries its reasoning in LiteLLM's places (`reasoning_items`, or thinking blocks with
+encrypted reasoning; see `encrypted_reasoning`); whichever it still carries is sent as a
+`reasoning` input item, without its id.
 """
 
 from __future__ import annotations
