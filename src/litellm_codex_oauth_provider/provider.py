@@ -4,7 +4,8 @@ A call reads top to bottom: LiteLLM calls an entry point here → a `Turn` (turn
 what to send and whether to send it again → this module runs its I/O with the pooled OpenAI
 client (transport.py), the sync client for sync calls and the async one for async calls (no
 call ever creates an event loop) → the events are translated (events.py) into LiteLLM chunks
-or one `ModelResponse`. `_drive` and `_adrive` are the only places that do a turn's I/O.
+or one `ModelResponse`. This module only does the I/O a turn asks for: `_perform`/`_aperform`
+for each step, `_relay`/`_astream` for the chunks of a stream.
 """
 
 from __future__ import annotations

@@ -125,18 +125,9 @@ def run(
     outcome (`error`, or none) to resume.
     """
     result: Any = None
-    while True:
-        try:
-            step = flow.throw(error) if error is not None else flow.send(result)
-        except StopIteration as done:
-            return done.value
-        if until is not None and isinstance(step, until):
-            return step  # type: ignore[return-value]
-        result = error = None
-        try:
-            result = perform(step)
-        except Exception as exc:
-            error = exc
+    while not (step := _advance(flow, result, error, until)).done:
+        result, error = _outcome(perform, step.value)
+    return step.value
 
 
 async def arun(
@@ -148,18 +139,34 @@ async def arun(
 ) -> R:
     """`run` with an async `perform`."""
     result: Any = None
-    while True:
+    while not (step := _advance(flow, result, error, until)).done:
         try:
-            step = flow.throw(error) if error is not None else flow.send(result)
-        except StopIteration as done:
-            return done.value
-        if until is not None and isinstance(step, until):
-            return step  # type: ignore[return-value]
-        result = error = None
-        try:
-            result = await perform(step)
+            result, error = await perform(step.value), None
         except Exception as exc:
-            error = exc
+            result, error = None, exc
+    return step.value
+
+
+@dataclass(frozen=True)
+class _Next:
+    done: bool
+    value: Any
+
+
+def _advance(flow: Flow[Any], result: Any, error: Exception | None, until: type[Step] | None) -> _Next:
+    """The flow's next step to perform, or (done) its return value or the `until` step."""
+    try:
+        step = flow.throw(error) if error is not None else flow.send(result)
+    except StopIteration as stop:
+        return _Next(True, stop.value)
+    return _Next(until is not None and isinstance(step, until), step)
+
+
+def _outcome(perform: Callable[[Step], Any], step: Step) -> tuple[Any, Exception | None]:
+    try:
+        return perform(step), None
+    except Exception as exc:
+        return None, exc
 
 
 # -- the state that outlives a call ---------------------------------------------------------------
