@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         CodexAuthTokenError,
         CodexAuthTokenExpiredError,
         CodexBackendURLError,
+        CodexError,
         CodexModelError,
         CodexUnknownModelError,
     )
@@ -46,6 +47,7 @@ _LAZY = {
     "CodexAuthTokenExpiredError": ".exceptions",
     "CodexModelError": ".exceptions",
     "CodexBackendURLError": ".exceptions",
+    "CodexError": ".exceptions",
     "CodexUnknownModelError": ".exceptions",
     "CodexAuthProvider": ".provider",
     "codex_auth_provider": ".provider",
@@ -63,6 +65,7 @@ __all__ = [
     "CodexAuthTokenExpiredError",
     "CodexBackendURLError",
     "CodexClient",
+    "CodexError",
     "CodexModelError",
     "CodexUnknownModelError",
     "__version__",

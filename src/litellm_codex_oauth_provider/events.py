@@ -26,7 +26,7 @@ from litellm.types.utils import (
 )
 
 from .encrypted_reasoning import reasoning_item, thinking_block
-from .errors import CodexStreamError
+from .exceptions import CodexStreamError
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:

@@ -51,7 +51,9 @@ _logged: set[tuple[object, ...]] = set()
 _logged_lock = threading.Lock()
 
 
-def log_once(logger: logging.Logger, key: tuple[object, ...], level: int, message: str, *args: object) -> None:
+def log_once(
+    logger: logging.Logger, key: tuple[object, ...], level: int, message: str, *args: object
+) -> None:
     """Log `message` the first time `key` is seen in this process: a warning per model, not per call."""
     with _logged_lock:
         if key in _logged:

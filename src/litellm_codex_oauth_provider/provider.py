@@ -32,9 +32,9 @@ from .deployment import resolve_login
 from .errors import to_litellm_error
 from .litellm_glue import patches, responses_route
 from .litellm_glue.streams import PrimedStream, StreamReport, rate_limit_headers, record_plan_usage
-from .models.catalog import ModelInfo
+from .models.catalog import ModelCatalog, ModelInfo
+from .models.catalog_store import CatalogStore
 from .models.registry import register_catalog
-from .models.stores import CatalogStore
 from .ready_events import ReadyEvents
 from .request.body import CodexRequest
 from .stream_lifetime import OwnedStream, StreamSlot
@@ -465,6 +465,31 @@ class CodexAuthProvider(CustomLLM):
         report = StreamReport.of(logging_obj)
         if report is not None:
             report.publish(rate_limit_headers(headers), read.request.dropped)
+
+    # -- the model catalog, for callers other than LiteLLM (the drop-in client) ------------------------
+
+    def models(
+        self, *, auth_file: str | None = None, codex_home: str | None = None, api_base: str | None = None
+    ) -> ModelCatalog:
+        """The live model catalog for a login and backend, as a call would see it (refreshed when due).
+
+        The login is read first: a missing one fails here (`CodexAuthError`) rather than being
+        answered with the bundled catalog.
+        """
+        pool = self._loaded_pool(auth_file, codex_home)
+        return self.catalogs.catalog(pool.sync_client(settings.api_base(api_base)))
+
+    async def amodels(
+        self, *, auth_file: str | None = None, codex_home: str | None = None, api_base: str | None = None
+    ) -> ModelCatalog:
+        """`models` for async callers; the login is read in a thread, never on the event loop."""
+        pool = await asyncio.to_thread(self._loaded_pool, auth_file, codex_home)
+        return await self.catalogs.acatalog(pool.async_client(settings.api_base(api_base)))
+
+    def _loaded_pool(self, auth_file: str | None, codex_home: str | None) -> ClientPool:
+        pool = self.pool_for(auth_file, codex_home)
+        pool.token_manager.load()
+        return pool
 
 
 # here, so that every way of importing the provider applies them (they only wrap LiteLLM functions)

@@ -37,8 +37,8 @@ from . import settings
 from .auth.manager import CodexTokenManager, Credentials
 from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
-from .errors import CodexStreamError, to_litellm_error
-from .exceptions import CodexRequestRefusedError
+from .errors import to_litellm_error
+from .exceptions import CodexRequestRefusedError, CodexStreamError
 from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model

@@ -199,7 +199,8 @@ class CodexOpenAIClient(_BudgetedRetries, OpenAI):
         **kwargs: Any,
     ) -> None:
         self.token_manager = token_manager
-        http_client = httpx.Client(
+        #: The httpx client under the openai one: its auth adds the login to any request (the catalog's).
+        self.http_client = http_client = httpx.Client(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
@@ -283,7 +284,8 @@ class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
         **kwargs: Any,
     ) -> None:
         self.token_manager = token_manager
-        http_client = httpx.AsyncClient(
+        #: The httpx client under the openai one: its auth adds the login to any request (the catalog's).
+        self.http_client = http_client = httpx.AsyncClient(
             auth=CodexAuth(token_manager),
             timeout=timeout or default_timeout(),
             limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),

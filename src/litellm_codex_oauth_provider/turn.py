@@ -33,9 +33,9 @@ from litellm.types.utils import ModelResponse, Usage
 
 from . import settings
 from .constants import HEADER_SESSION_ID
-from .errors import CodexStreamError, rejects_instructions, retryable_turn_failure
 from .events import TurnTranslator
-from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError
+from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError, CodexStreamError
+from .failures import rejects_instructions, retryable_turn_failure
 from .litellm_glue.streams import rate_limit_headers
 from .models.catalog import ModelCatalog, ModelInfo
 from .models.ids import ModelSpec, resolve_model

@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from litellm_codex_oauth_provider.models import stores as remote_resources
+from litellm_codex_oauth_provider.models import catalog_store
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
-from litellm_codex_oauth_provider.models.stores import CatalogStore
+from litellm_codex_oauth_provider.models.catalog_store import CatalogStore
 from tests.support.fake_codex import FakeCodexBackend
 from tests.support.logins import read_auth_file
 
@@ -101,6 +101,16 @@ def test_the_first_call_fetches_with_the_login_and_client_version(store, client,
     assert "if-none-match" not in request.headers
 
 
+def test_a_probe_asks_the_backend_with_the_login_and_leaves_the_cache_alone(
+    store, client, fake, tmp_path
+) -> None:
+    assert store.probe(client) == 200
+    [request] = fake.models_log
+    assert request.headers["authorization"].startswith("Bearer ")
+    assert request.query == {"client_version": "0.169.0"}
+    assert cache_files(tmp_path / "cache") == []
+
+
 def test_the_client_version_is_a_setting(store, client, fake, monkeypatch) -> None:
     monkeypatch.setenv("CODEX_CLIENT_VERSION", "0.170.1")
     store.catalog(client)
@@ -170,7 +180,7 @@ def test_a_changed_catalog_replaces_the_old_one_and_is_announced(client, fake, c
 def test_a_failed_fetch_uses_the_last_cached_catalog_and_backs_off(
     store, client, fake, clock, caplog
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.stores")
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.catalog_store")
     first = store.catalog(client)
     fake.models_status = 503
     clock.advance(TTL + 1)
@@ -388,12 +398,12 @@ def test_the_async_refresh_does_its_disk_work_off_the_loop(
     store, fake, codex_home, provider, clock, monkeypatch
 ):
     seen: list[int] = []
-    real_read, real_write = remote_resources._read_json, remote_resources._atomic_write
+    real_read, real_write = catalog_store.read_json, catalog_store.write_private
     monkeypatch.setattr(
-        remote_resources, "_read_json", lambda *a: seen.append(threading.get_ident()) or real_read(*a)
+        catalog_store, "read_json", lambda *a: seen.append(threading.get_ident()) or real_read(*a)
     )
     monkeypatch.setattr(
-        remote_resources, "_atomic_write", lambda *a: seen.append(threading.get_ident()) or real_write(*a)
+        catalog_store, "write_private", lambda *a: seen.append(threading.get_ident()) or real_write(*a)
     )
 
     async def go() -> int:

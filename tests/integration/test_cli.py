@@ -27,8 +27,10 @@ import openai
 import pytest
 from click.testing import CliRunner
 
+from litellm_codex_oauth_provider import cli
 from litellm_codex_oauth_provider import usage as usage_snapshot
-from litellm_codex_oauth_provider.cli.main import main as cli
+from litellm_codex_oauth_provider.cli.login import LoginChoice
+from litellm_codex_oauth_provider.cli.serve import configured_models, ensure_master_key, packaged_config
 from litellm_codex_oauth_provider.usage import SnapshotRecorder, UsageSnapshot, load_snapshot
 from tests.e2e.proxy import free_port, serving
 from tests.support.fake_codex import FakeCodexBackend, default_rate_limit_headers
@@ -268,6 +270,29 @@ def test_status_without_a_login_exits_3(tmp_path):
     assert "No Codex login found" in result.output
 
 
+def test_the_global_options_choose_the_login_without_touching_the_environment(tmp_path, fake, monkeypatch):
+    home = tmp_path / "home"
+    fake.issue_login(home)
+    monkeypatch.setenv("CODEX_AUTH_FILE", str(tmp_path / "elsewhere.json"))
+    before = dict(os.environ)
+    result = invoke("--codex-home", str(home), "status", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["auth_file"] == str(home / "auth.json")  # the explicit home wins
+    result = invoke("--auth-file", str(home / "auth.json"), "--codex-home", str(tmp_path), "doctor", "--json")
+    assert json.loads(result.output)["checks"][0]["detail"].startswith(str(home / "auth.json"))
+    assert dict(os.environ) == before
+
+
+def test_serve_hands_the_chosen_login_to_the_proxy_as_settings(tmp_path):
+    home, file = tmp_path / "home", tmp_path / "auth.json"
+    assert LoginChoice().environment() == {}
+    assert LoginChoice(codex_home=home).environment() == {"CODEX_AUTH_FILE": None, "CODEX_HOME": str(home)}
+    assert LoginChoice(auth_file=file, codex_home=home).environment() == {
+        "CODEX_AUTH_FILE": str(file),
+        "CODEX_HOME": str(home),
+    }
+
+
 def test_status_json_after_a_real_call(codex_home, fake, provider):
     litellm.completion(model="codex/gpt-5.5", messages=MESSAGES)
     usage_snapshot.flush()
@@ -432,23 +457,23 @@ def test_doctor_reports_a_missing_login(tmp_path):
 def test_master_key_from_the_environment_or_made_once(tmp_path, monkeypatch):
     key_file = tmp_path / "conf" / "master-key"
     monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-from-env")
-    assert cli.ensure_master_key(key_file) == ("sk-from-env", "$LITELLM_MASTER_KEY")
+    assert ensure_master_key(key_file) == ("sk-from-env", "$LITELLM_MASTER_KEY")
     assert not key_file.exists()
     monkeypatch.delenv("LITELLM_MASTER_KEY")
-    key, source = cli.ensure_master_key(key_file)
+    key, source = ensure_master_key(key_file)
     assert source == str(key_file) and key.startswith("sk-")
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert cli.ensure_master_key(key_file) == (key, str(key_file))  # kept, not remade
+    assert ensure_master_key(key_file) == (key, str(key_file))  # kept, not remade
 
 
 def test_packaged_config_is_the_repository_config():
     root = (ROOT / "litellm_config.yaml").read_text(encoding="utf-8")
-    with cli.packaged_config() as packaged:
+    with packaged_config() as packaged:
         assert packaged.read_text(encoding="utf-8") == root, (
             "src/litellm_codex_oauth_provider/data/litellm_config.yaml differs from litellm_config.yaml: "
             "cp litellm_config.yaml src/litellm_codex_oauth_provider/data/litellm_config.yaml"
         )
-        names = cli.configured_models(packaged)
+        names = configured_models(packaged)
     assert "codex/gpt-5.5" in names and "codex/*" in names
 
 

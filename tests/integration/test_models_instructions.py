@@ -13,14 +13,10 @@ import litellm
 import pytest
 import respx
 
-from litellm_codex_oauth_provider.models import prompts
-from litellm_codex_oauth_provider.models.catalog import ModelCatalog
-from litellm_codex_oauth_provider.models.prompts import (
-    derive_instructions,
-    prompt_file_for,
-    render_instructions,
-)
-from litellm_codex_oauth_provider.models.stores import PromptStore
+from litellm_codex_oauth_provider import log
+from litellm_codex_oauth_provider.models.catalog import ModelCatalog, render_instructions
+from litellm_codex_oauth_provider.models.prompt_store import PromptStore
+from litellm_codex_oauth_provider.models.prompts import derive_instructions, prompt_file_for
 from tests.support.fake_codex import HttpError
 
 REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
@@ -36,9 +32,9 @@ MESSAGES = [
 
 @pytest.fixture(autouse=True)
 def _fresh_log_once_state():
-    prompts._warned_missing.clear()
+    log._logged.clear()
     yield
-    prompts._warned_missing.clear()
+    log._logged.clear()
 
 
 class Clock:

@@ -19,8 +19,8 @@ import litellm
 import pytest
 from click.testing import CliRunner
 
+from litellm_codex_oauth_provider import cli
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager, RefreshPolicy
-from litellm_codex_oauth_provider.cli.main import main as cli
 from litellm_codex_oauth_provider.exceptions import (
     CodexAuthFileNotWritableError,
     CodexAuthRefreshUnavailableError,

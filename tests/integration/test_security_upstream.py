@@ -18,13 +18,13 @@ import litellm
 import pytest
 from click.testing import CliRunner
 
-from litellm_codex_oauth_provider import constants, settings
+from litellm_codex_oauth_provider import cli, constants, settings
 from litellm_codex_oauth_provider import usage as usage_snapshot
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager, RefreshPolicy
-from litellm_codex_oauth_provider.cli.main import main as cli
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
-from litellm_codex_oauth_provider.models.stores import CatalogStore, PromptStore
+from litellm_codex_oauth_provider.models.catalog_store import CatalogStore
+from litellm_codex_oauth_provider.models.prompt_store import PromptStore
 from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
 from tests.support.fifo import FifoWatch
 from tests.support.logins import read_auth_file
@@ -167,7 +167,7 @@ def _catalog_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_a_flooding_catalog_is_read_only_up_to_the_cap(client, fake: FakeCodexBackend, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.stores")
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.catalog_store")
     fake.models_abuse = Abuse(pad_bytes=FLOOD)
     catalog = CatalogStore().catalog(client)
     assert catalog.source == "bundled"
@@ -180,7 +180,7 @@ def test_a_flooding_catalog_is_read_only_up_to_the_cap(client, fake: FakeCodexBa
 def test_a_dripping_catalog_is_cut_off_at_the_catalog_timeout(
     provider, codex_home, fake: FakeCodexBackend, caplog, monkeypatch, path: str
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.stores")
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.catalog_store")
     monkeypatch.setenv("CODEX_CATALOG_TIMEOUT", "0.3")
     fake.models_abuse = Abuse(drip_seconds=0.01, drip_bytes=1024)  # over a second for the whole catalog
     if path == "sync":

@@ -495,7 +495,7 @@ def test_a_fleet_with_read_only_logins(
 def test_status_and_doctor_show_the_store(fake: FakeCodexBackend, home: Path, store_env) -> None:
     from click.testing import CliRunner
 
-    from litellm_codex_oauth_provider.cli.main import main as cli
+    from litellm_codex_oauth_provider import cli
 
     fake.write_login(home)
     CodexTokenManager().get_credentials()

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..encrypted_reasoning import encrypted_of_block, reasoning_item
+from ..exceptions import CodexRequestError
 
 #: Old key under `provider_specific_fields` that carried reasoning items; still read on input.
 REASONING_ITEMS_KEY = "codex_reasoning_items"
@@ -24,7 +25,7 @@ _TEXT_PARTS = ("text", "input_text", "output_text")
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-class UnsupportedContentError(ValueError):
+class UnsupportedContentError(CodexRequestError):
     """A message part the Codex backend cannot take (audio); surfaces as a 400 BadRequestError."""
 
 
