@@ -43,6 +43,7 @@ from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model
 from .models.prompts import derive_instructions
+from .protocol import codex_headers
 from .request.body import (
     caller_session_id,
     client_metadata_map,
@@ -51,7 +52,7 @@ from .request.body import (
     resolve_service_tier,
 )
 from .request.reasoning import apply_reasoning_config, resolve_verbosity
-from .transport import ClientPool, codex_headers
+from .transport import ClientPool
 from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import math
-import platform
 import random
 import threading
 import time
@@ -18,11 +17,12 @@ from typing import Any
 import httpx
 from openai import AsyncOpenAI, OpenAI
 
-from . import __version__, settings
+from . import settings
 from .auth.manager import CodexAuth, CodexTokenManager
 from .bounded import acap_error_body, cap_error_body, current_deadline
-from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
+from .constants import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from .errors import CodexStreamError
+from .protocol import accept_encoding, codex_headers, user_agent
 
 #: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
 _NEVER_RETRY = frozenset({404, 429})
@@ -125,41 +125,6 @@ def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: 
             "deadline_exceeded", "no time is left for another attempt within the call's timeout"
         )
     return delay
-
-
-@functools.cache
-def user_agent() -> str:
-    """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
-    return (
-        f"{ORIGINATOR}/{CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) "
-        f"litellm-codex-oauth-provider/{__version__}"
-    )
-
-
-#: The codings the Codex CLI (0.171.0) accepts, in its order.
-CODEX_CLI_CODINGS = ("zstd", "gzip")
-#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
-_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
-
-
-@functools.cache
-def accept_encoding() -> str:
-    """The Codex CLI's `accept-encoding: zstd,gzip`, less any coding httpx cannot decode here."""
-    response = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
-    try:
-        zstd = response.read() == b"ok"
-    except httpx.DecodingError:
-        zstd = False
-    return ",".join(c for c in CODEX_CLI_CODINGS if zstd or c != "zstd")
-
-
-def codex_headers() -> dict[str, str]:
-    return {
-        HEADER_ORIGINATOR: ORIGINATOR,
-        "User-Agent": user_agent(),
-        "Accept": "text/event-stream",
-        "Accept-Encoding": accept_encoding(),
-    }
 
 
 def default_timeout() -> httpx.Timeout:

@@ -16,8 +16,8 @@ import httpx
 
 from litellm_codex_oauth_provider.auth.manager import CodexAuth, CodexTokenManager, RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshError
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import read_auth_file
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 
 
 def run_loop_tasks(coro_factory: Any, tasks: int, start: threading.Barrier) -> list[str]:

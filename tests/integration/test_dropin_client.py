@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
 from litellm_codex_oauth_provider.dropin import errors as dropin_errors
-from tests.support.fake_codex import Disconnect, HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Disconnect, HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 TOOLS = [

@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
-from tests.support.fake_codex import Disconnect, HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Disconnect, HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 ANSWER = "Hello from fake Codex"

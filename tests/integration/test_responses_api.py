@@ -22,7 +22,7 @@ from openai.types.responses import (
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexAuthProvider, CodexClient
 from litellm_codex_oauth_provider.litellm_glue import responses_route
 from litellm_codex_oauth_provider.responses_api import CodexResponsesAPIConfig
-from tests.support.fake_codex import HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError, Turn
 
 HOSTED_TOOLS = [
     {"type": "web_search", "external_web_access": True, "search_content_types": ["text"]},

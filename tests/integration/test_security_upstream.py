@@ -1,6 +1,6 @@
 """What the package caches and what servers send it: a tampered cache, huge answers, answers that drip.
 
-The fake backend (tests/support/fake_codex.py) plays the hostile server over real sockets.
+The fake backend (`litellm_codex_oauth_provider.testing.fake_codex`) plays the hostile server over real sockets.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableE
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
 from litellm_codex_oauth_provider.models.catalog_store import CatalogStore
 from litellm_codex_oauth_provider.models.prompt_store import PromptStore
-from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.fifo import FifoWatch
-from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -41,7 +41,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-# --------------------------------------------------------------------------- item 10: the catalog cache
+# --------------------------------------------------------------------------- the catalog cache
 
 
 def _tamper(cache: Path, fetched_at: float) -> None:
@@ -115,7 +115,7 @@ def test_a_fifo_in_the_cache_is_skipped_not_read(client, fake: FakeCodexBackend)
     assert fake.models_requests == 2
 
 
-# --------------------------------------------------------------------------- item 9: hostile upstreams
+# --------------------------------------------------------------------------- hostile upstreams
 
 FLOOD = 64 << 20  # 64 MiB of whitespace after a valid JSON answer: still valid JSON, so only a cap stops it
 

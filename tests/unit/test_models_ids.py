@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -21,8 +20,8 @@ from litellm_codex_oauth_provider.models.ids import (
     normalize_model,
     resolve_model,
 )
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8")), source="live")
 BUNDLED = bundled_catalog()
 KNOWN = sorted({*LIVE.slugs, *BUNDLED.slugs, *RETIRED_ALIASES})

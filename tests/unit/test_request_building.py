@@ -1,4 +1,4 @@
-"""Request building: chat calls → the body the Codex backend accepts (PROTOCOL.md, "Body")."""
+"""Request building: chat calls → the body the Codex backend accepts."""
 
 from __future__ import annotations
 

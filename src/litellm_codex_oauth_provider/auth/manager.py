@@ -71,6 +71,7 @@ from ..exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
+from ..protocol import ACCEPT_JSON, codex_headers
 from .store import Save, StoreStatus, TokenStore, open_store
 
 try:
@@ -738,17 +739,6 @@ def _transient(status: int) -> bool:
     return status in (408, 429) or status >= 500
 
 
-def _token_headers() -> dict[str, str]:
-    from ..transport import accept_encoding, user_agent  # late: openai_client imports this module
-
-    return {
-        "originator": C.ORIGINATOR,
-        "user-agent": user_agent(),
-        "accept": "application/json",
-        "accept-encoding": accept_encoding(),
-    }
-
-
 def _scrub(text: str, *secrets: str | None) -> str:
     for secret in secrets:
         if secret:
@@ -839,7 +829,7 @@ def _post_within(url: str, body: dict[str, Any], deadline: float) -> httpx.Respo
     async def post() -> httpx.Response:
         async with (
             httpx.AsyncClient(
-                timeout=budget(deadline), headers=_token_headers(), verify=_ssl_context()
+                timeout=budget(deadline), headers=codex_headers(ACCEPT_JSON), verify=_ssl_context()
             ) as client,
             client.stream("POST", url, json=body) as response,
         ):

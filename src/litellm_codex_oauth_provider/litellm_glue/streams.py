@@ -15,19 +15,14 @@ from typing import Any
 
 from litellm.types.utils import ModelResponseStream
 
-from .. import usage
-from ..constants import RATE_LIMIT_HEADER_PREFIX
+from .. import protocol, usage
 
 logger = logging.getLogger(__name__)
 
 
 def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The backend's plan-usage headers, named the way the LiteLLM proxy passes provider headers on."""
-    return {
-        f"llm_provider-{k.lower()}": v
-        for k, v in headers.items()
-        if k.lower().startswith(RATE_LIMIT_HEADER_PREFIX)
-    }
+    return {f"llm_provider-{k}": v for k, v in protocol.rate_limit_headers(headers).items()}
 
 
 def record_plan_usage(headers: Mapping[str, str]) -> None:
