@@ -27,7 +27,7 @@ from litellm.types.utils import ModelResponse, ModelResponseStream
 from . import settings
 from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
-from .constants import MAX_LOGIN_POOLS
+from .config import MAX_LOGIN_POOLS
 from .deployment import resolve_login
 from .errors import to_litellm_error
 from .litellm_glue import patches, responses_route

@@ -35,7 +35,6 @@ from litellm.types.utils import LlmProviders
 
 from . import settings
 from .auth.manager import CodexTokenManager, Credentials
-from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
 from .errors import to_litellm_error
 from .exceptions import CodexRequestRefusedError, CodexStreamError
@@ -43,7 +42,7 @@ from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model
 from .models.prompts import derive_instructions
-from .protocol import codex_headers
+from .protocol import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH, codex_headers
 from .request.body import (
     caller_session_id,
     client_metadata_map,

@@ -32,13 +32,13 @@ import openai
 from litellm.types.utils import ModelResponse, Usage
 
 from . import settings
-from .constants import HEADER_SESSION_ID
 from .events import TurnTranslator
 from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError, CodexStreamError
 from .failures import rejects_instructions, retryable_turn_failure
 from .litellm_glue.streams import rate_limit_headers
 from .models.catalog import ModelCatalog, ModelInfo
 from .models.ids import ModelSpec, resolve_model
+from .protocol import HEADER_SESSION_ID
 from .request.body import CodexRequest, build_request
 from .transport import ClientPool, RetryBudget, backoff_seconds, held_stream_budget
 
