@@ -6,7 +6,8 @@ import asyncio
 
 import litellm
 
-from litellm_codex_oauth_provider.events import ReadyEvents, TurnTranslator, merge_deltas
+from litellm_codex_oauth_provider.events import TurnTranslator, merge_deltas
+from litellm_codex_oauth_provider.ready_events import ReadyEvents
 from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 MESSAGES = [{"role": "user", "content": "hi"}]

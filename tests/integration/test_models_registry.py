@@ -48,17 +48,62 @@ def with_new_model(payload: dict) -> dict:
     return payload
 
 
-def test_constructing_the_provider_registers_the_bundled_models_without_a_request(no_network) -> None:
-    for key in list(litellm.model_cost):
-        if key.startswith("codex/"):
-            litellm.model_cost.pop(key)
+def _forget_codex_models() -> None:
+    for key in [k for k in litellm.model_cost if k.startswith("codex/")]:
+        litellm.model_cost.pop(key)
     model_registry._registered.clear()
+
+
+def test_constructing_the_provider_does_no_work(no_network) -> None:
+    _forget_codex_models()
     CodexAuthProvider()
     assert no_network == []
+    assert not any(key.startswith("codex/") for key in litellm.model_cost)
+
+
+def _assert_bundled_models_registered() -> None:
     for info in bundled_catalog():
         assert f"codex/{info.slug}" in litellm.model_cost
     entry = litellm.model_cost["codex/gpt-6-sol"]
     assert entry["mode"] == "chat" and entry["litellm_provider"] == "codex"
+
+
+@pytest.mark.parametrize("first_use", ["model info", "custom provider setup"])
+def test_litellm_sees_the_models_before_it_needs_them_without_a_request(no_network, first_use) -> None:
+    """The first model-info lookup, or LiteLLM's custom-provider setup (the proxy runs it when it
+    loads its config, every call runs it first), registers the models of the registered provider."""
+    _forget_codex_models()
+    litellm.custom_provider_map = [{"provider": "codex", "custom_handler": CodexAuthProvider()}]
+    if first_use == "model info":
+        assert litellm.get_model_info("codex/gpt-6-sol")["litellm_provider"] == "codex"
+    else:
+        litellm.utils.custom_llm_setup()
+    assert no_network == []
+    _assert_bundled_models_registered()
+
+
+def test_the_first_call_registers_the_models(codex_home, fake) -> None:
+    """Called directly (no LiteLLM lookup before), the provider registers them itself."""
+    _forget_codex_models()
+    provider = CodexAuthProvider()
+    try:
+        answer = provider.completion(
+            model="gpt-6-sol",
+            messages=MESSAGES,
+            api_base=None,
+            custom_prompt_dict={},
+            model_response=litellm.ModelResponse(),
+            print_verbose=print,
+            encoding=None,
+            api_key=None,
+            logging_obj=None,
+            optional_params={},
+        )
+    finally:
+        for pool in provider.pools():
+            pool.close()
+    assert answer.choices[0].message.content == "Hello from fake Codex"
+    _assert_bundled_models_registered()
 
 
 def test_model_info_carries_the_catalog_facts_and_zero_cost(provider) -> None:
@@ -106,7 +151,7 @@ def test_a_live_catalog_with_a_new_model_registers_it(codex_home, fake, provider
     assert info["max_input_tokens"] == 640000 and not info["supports_vision"]
 
 
-def test_a_cached_catalog_is_registered_at_construction(codex_home, fake, provider, monkeypatch) -> None:
+def test_a_cached_catalog_is_registered_on_first_use(codex_home, fake, provider, monkeypatch) -> None:
     fake.catalog = with_new_model(fake.catalog)
     provider.catalogs.catalog(provider.pool_for().sync_client(fake.base_url))  # fills the disk cache
     litellm.model_cost.pop(f"codex/{NEW}")
@@ -114,7 +159,8 @@ def test_a_cached_catalog_is_registered_at_construction(codex_home, fake, provid
     monkeypatch.setattr(
         httpx.HTTPTransport, "handle_request", lambda *a: pytest.fail("request at construction")
     )
-    CodexAuthProvider()  # CODEX_API_BASE is the fake: its cached catalog is read
+    litellm.custom_provider_map = [{"provider": "codex", "custom_handler": CodexAuthProvider()}]
+    # CODEX_API_BASE is the fake: the new provider reads its cached catalog on the first lookup
     assert litellm.get_model_info(f"codex/{NEW}")["max_input_tokens"] == 640000
 
 

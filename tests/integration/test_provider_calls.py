@@ -243,3 +243,51 @@ async def test_failed_health_probe_is_service_unavailable(codex_home, fake, prov
     with pytest.raises(litellm.ServiceUnavailableError, match="health check"):
         await litellm.acompletion(model="codex/gpt-5.5", messages=MESSAGES, metadata=HEALTH)
     assert fake.responses_count == 0
+
+
+# --------------------------------------------------------------------------- one retry rule on every path
+
+PATHS = ["sync", "async", "sync stream", "async stream"]
+
+
+async def _answer(path: str, **kwargs) -> str:
+    """The text of one call to `codex/gpt-5.5` made the way `path` names."""
+    call = {"model": "codex/gpt-5.5", "messages": MESSAGES, **kwargs}
+    if path == "sync":
+        return litellm.completion(**call).choices[0].message.content
+    if path == "async":
+        return (await litellm.acompletion(**call)).choices[0].message.content
+    if path == "sync stream":
+        return "".join(c.choices[0].delta.content or "" for c in litellm.completion(**call, stream=True))
+    stream = await litellm.acompletion(**call, stream=True)
+    return "".join([c.choices[0].delta.content or "" async for c in stream])
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_an_http_error_is_retried_only_by_the_client_on_every_path(codex_home, fake, provider, path):
+    """One budget per call: `max_retries=2` makes three attempts on a 500, and the turn adds none."""
+    fake.set_default(HttpError(500, {"error": {"message": "boom"}}))
+    with pytest.raises(litellm.InternalServerError):
+        await _answer(path, max_retries=2)
+    assert fake.responses_count == 3
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_turn_cut_before_its_first_chunk_is_sent_again_on_every_path(
+    codex_home, fake, provider, path
+):
+    fake.enqueue(Turn().text("never seen").cut(after_events=1))
+    assert await _answer(path, max_retries=1) == "Hello from fake Codex"
+    assert fake.responses_count == 2
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_turn_cut_with_no_retry_left_is_an_error_on_every_path(codex_home, fake, provider, path):
+    fake.enqueue(Turn().text("never seen").cut(after_events=1))
+    # a stream's error reaches the caller wrapped by LiteLLM's stream wrapper (MidStreamFallbackError)
+    with pytest.raises(litellm.APIConnectionError, match="closed the stream before the turn completed"):
+        try:
+            await _answer(path, max_retries=0)
+        except litellm.exceptions.MidStreamFallbackError as exc:
+            raise exc.original_exception from exc
+    assert fake.responses_count == 1

@@ -9,7 +9,7 @@ import litellm
 import pytest
 from pydantic import BaseModel
 
-from litellm_codex_oauth_provider.request.items import ENCRYPTED_REASONING_PREFIX
+from litellm_codex_oauth_provider.encrypted_reasoning import ENCRYPTED_REASONING_PREFIX
 from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 MODEL = "codex/gpt-5.5"

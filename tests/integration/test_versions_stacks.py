@@ -26,7 +26,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from litellm_codex_oauth_provider import versions
-from litellm_codex_oauth_provider.litellm_glue import patches as litellm_compat
+from litellm_codex_oauth_provider.litellm_glue import patches
 from litellm_codex_oauth_provider.testing.fake_codex import HttpError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,7 +157,7 @@ def test_only_the_handler_litellm_routes_to_gets_the_codex_adjustments(codex_hom
     answered = []
     for entries in ([other_entry, codex_entry], [codex_entry, other_entry]):
         litellm.custom_provider_map = entries
-        routed = litellm_compat.routed_handler("codex")
+        routed = patches.routed_handler("codex")
         if routed is other:  # LiteLLM's own rule for a handler that is not Codex's: the parameter is refused
             with pytest.raises(litellm.UnsupportedParamsError, match="reasoning_effort"):
                 litellm.completion(model="codex/gpt-5.5", messages=MESSAGES, reasoning_effort="high")
@@ -215,7 +215,7 @@ def test_a_litellm_that_no_longer_takes_a_refinement_still_works_and_doctor_name
     result = json.loads(first)
     assert result["answer"] == "Hello from fake Codex"
     assert result["streamed"] == "Hello from fake Codex"
-    assert result["off"] == [litellm_compat.PARAMS, litellm_compat.STREAMS]
+    assert result["off"] == [patches.PARAMS, patches.STREAMS]
     checks = {c["check"]: c for c in json.loads(doctor)["checks"]}
     assert checks["refinements"]["status"] == "fail"
     assert re.search(r"off on this LiteLLM: reasoning_effort and verbosity", checks["refinements"]["detail"])
@@ -228,7 +228,8 @@ def test_a_litellm_that_no_longer_takes_a_refinement_still_works_and_doctor_name
 def test_this_litellm_takes_every_refinement():
     from litellm_codex_oauth_provider import provider  # noqa: F401 - applies them
 
-    assert [(r.name, r.active) for r in litellm_compat.refinements()] == [
-        (litellm_compat.PARAMS, True),
-        (litellm_compat.STREAMS, True),
+    assert [(r.name, r.active) for r in patches.refinements()] == [
+        (patches.PARAMS, True),
+        (patches.STREAMS, True),
+        (patches.MODELS, True),
     ]

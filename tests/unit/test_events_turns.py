@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from litellm.types.utils import ModelResponse
 
+from litellm_codex_oauth_provider.encrypted_reasoning import ENCRYPTED_REASONING_PREFIX
 from litellm_codex_oauth_provider.errors import CodexStreamError
-from litellm_codex_oauth_provider.events import PrimedStream, StreamReport, TurnTranslator
-from litellm_codex_oauth_provider.request.items import ENCRYPTED_REASONING_PREFIX
+from litellm_codex_oauth_provider.events import TurnTranslator
+from litellm_codex_oauth_provider.litellm_glue.streams import PrimedStream, StreamReport
 from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from litellm_codex_oauth_provider.encrypted_reasoning import ENCRYPTED_REASONING_PREFIX
 from litellm_codex_oauth_provider.models.catalog import bundled_catalog
 from litellm_codex_oauth_provider.models.ids import normalize_model
-from litellm_codex_oauth_provider.request import items as adapter
 from litellm_codex_oauth_provider.request.body import REJECTED_PARAMS, build_request
-from litellm_codex_oauth_provider.request.items import ABORTED_OUTPUT, ENCRYPTED_REASONING_PREFIX
+from litellm_codex_oauth_provider.request.items import ABORTED_OUTPUT, REASONING_ITEMS_KEY, messages_to_input
 from litellm_codex_oauth_provider.testing.fake_codex import REJECTED_PARAMS as BACKEND_400
 
 CATALOG = bundled_catalog()
@@ -301,7 +301,7 @@ ITEM = {
                 {"type": "thinking", "thinking": "hm", "signature": ENCRYPTED_REASONING_PREFIX + "E1"}
             ]
         },
-        {"provider_specific_fields": {adapter.REASONING_ITEMS_KEY: [ITEM]}},
+        {"provider_specific_fields": {REASONING_ITEMS_KEY: [ITEM]}},
     ],
     ids=["reasoning_items", "thinking_blocks", "provider_specific_fields"],
 )
@@ -481,7 +481,7 @@ _message = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_message, min_size=1, max_size=10))
 def test_any_history_gives_input_the_backend_accepts(messages):
-    items = adapter.messages_to_input(messages)
+    items = messages_to_input(messages)
     calls = [i["call_id"] for i in items if i["type"] == "function_call"]
     outputs = [i["call_id"] for i in items if i["type"] == "function_call_output"]
     # every output follows its call, every call has an output, and no stored id is referenced

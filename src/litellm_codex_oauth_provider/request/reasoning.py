@@ -7,10 +7,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..constants import REASONING_EFFORTS
 from ..exceptions import CodexRequestError
 from ..models.catalog import ModelInfo
 from ..models.ids import get_model_family
+from ..protocol import REASONING_EFFORTS
 
 logger = logging.getLogger(__name__)
 
