@@ -13,7 +13,7 @@ end with an error, never cleanly with part of the answer. Afterwards: zero
 memory, file descriptors and threads flat after warm-up.
 
     .venv/bin/python bench/soak.py                 # full: 180 s, 12 clients
-    .venv/bin/python bench/soak.py --short         # 15 s of load, what tests/e2e/test_soak_e2e.py runs
+    .venv/bin/python bench/soak.py --short         # 15 s of load, what tests/e2e/test_proxy_soak.py runs
     .venv/bin/python bench/soak.py --duration 600 --clients 24
 
 Results: bench/results/soak-{full,short}.{json,md}. Nothing leaves 127.0.0.1.
@@ -46,7 +46,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import openai  # noqa: E402
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy  # noqa: E402
-from tests.support.fake_codex import FakeCodexBackend, HttpError, RecordedRequest, Turn  # noqa: E402
+
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, HttpError, RecordedRequest, Turn  # noqa: E402
 
 MODEL = "codex/gpt-5.5"
 #: Spent-plan faults go to a model of their own, so a Router cooldown cannot touch the others.

@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 import httpx  # noqa: E402
-from tests.support.fake_codex import STATS_PATH  # noqa: E402
-from tests.support.redis_server import RedisServer  # noqa: E402
+
+from litellm_codex_oauth_provider.testing.fake_codex import STATS_PATH  # noqa: E402
+from litellm_codex_oauth_provider.testing.redis_server import RedisServer  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 KEY = "bench-token-store-key-0123456789abcdef"
@@ -50,7 +50,7 @@ STORES = ("redis", "file")
 
 def start_fake(folder: Path) -> tuple[subprocess.Popen[str], str]:
     """The fake in its own process (its CPU is not ours); it writes an accepted login into `folder/login`."""
-    args = [sys.executable, "-m", "tests.support.fake_codex", "--check-tokens"]
+    args = [sys.executable, "-m", "litellm_codex_oauth_provider.testing.fake_codex", "--check-tokens"]
     args += ["--access-token-lifetime", str(LIFETIME), "--issue-login", str(folder / "login")]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None

@@ -59,7 +59,7 @@ pip_quiet install --upgrade pip
 say "3/4 installing the package, LiteLLM, its proxy and the test tools (1-3 minutes on a first run)"
 if [ "$STACK" = newest ]; then
   # litellm[proxy] cannot be resolved for this release here: the proxy's own dependencies instead.
-  pip_quiet install -c scripts/stacks/newest.txt -e '.[dev,zstd,redis]' -r scripts/stacks/newest-proxy.txt
+  pip_quiet install -c scripts/stacks/newest.txt -e '.[dev,zstd,redis,testing]' -r scripts/stacks/newest-proxy.txt
 else
   pip_quiet install -c scripts/stacks/oldest.txt -e '.[test]'
 fi

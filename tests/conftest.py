@@ -11,27 +11,9 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch LiteLLM's pri
 import litellm
 import pytest
 
-from tests.support.logins import write_auth_file
-
-_CODEX_ENV = (
-    "CODEX_HOME",
-    "CODEX_AUTH_FILE",
-    "CODEX_API_BASE",
-    "CODEX_CACHE_DIR",
-    "CODEX_MODE",
-    "CODEX_DEBUG",
-    "CODEX_REFRESH_TOKEN_URL_OVERRIDE",
-    "CODEX_CATALOG_TTL",
-    "CODEX_CLIENT_VERSION",
-    "CODEX_REASONING_SUMMARY",
-    "CODEX_STREAM_IDLE_TIMEOUT",
-    "CODEX_MAX_RETRIES",
-    "CODEX_INSTRUCTIONS_URL",
-    "CODEX_CATALOG_TIMEOUT",
-    "CODEX_TOKEN_STORE",
-    "CODEX_TOKEN_STORE_KEY",
-)
-
+from litellm_codex_oauth_provider import config
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import write_auth_file
 
 #: Set by libraries in `os.environ` once, when a module of theirs is first imported (LiteLLM points
 #: tiktoken at its bundled encodings this way); a test that triggered that import keeps them, or later
@@ -55,8 +37,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     (the CLI exports `CODEX_HOME` for its own process, and click's runner runs it in ours).
     """
     pristine = dict(os.environ)
-    for name in _CODEX_ENV:
-        monkeypatch.delenv(name, raising=False)
+    for setting in config.SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CODEX_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("CODEX_API_BASE", "http://127.0.0.1:9/backend-api/codex")  # closed port: fail fast
@@ -101,7 +83,6 @@ def provider():
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch):
     """The fake Codex backend on 127.0.0.1, with CODEX_API_BASE and the token URL pointing at it."""
-    from tests.support.fake_codex import FakeCodexBackend
 
     with FakeCodexBackend() as backend:
         monkeypatch.setenv("CODEX_API_BASE", backend.base_url)

@@ -1,6 +1,6 @@
 """codexbench, the project's benchmark: the `codex/` provider through LiteLLM next to the raw OpenAI client and LiteLLM's `chatgpt/`.
 
-Everything runs against the fake Codex backend (`tests/support/fake_codex.py`) served by a
+Everything runs against the fake Codex backend (`litellm_codex_oauth_provider.testing.fake_codex`) served by a
 separate process on 127.0.0.1, so its CPU is not charged to the client. The three contenders
 are measured in one run and interleaved round-robin (the order rotates every round):
 

@@ -208,8 +208,8 @@ def _profile_shares(stats: Any, calls: int) -> str:
             "openai/_utils/_transform.py", "maybe_transform"
         )
         + cumulative("openai/_utils/_transform.py", "async_maybe_transform"),
-        "stream.py: TurnTranslator.handle (incl. ModelResponseStream building)": cumulative(
-            "stream.py", "handle"
+        "events.py: TurnTranslator.handle (incl. ModelResponseStream building)": cumulative(
+            "events.py", "handle"
         ),
         "own time of every function in our package": own,
     }

@@ -9,6 +9,8 @@ instance level (nothing in `src/` changes), measured round-robin with the stock 
                provider used LiteLLM's aiohttp transport (what that change bought)
     nolog      stock provider, with `litellm.disable_streaming_logging = True` (LiteLLM's per-chunk
                logging hand-off to a thread pool switched off; a user setting, shown for scale)
+    typed      the async client sends the turn through `responses.create`, whose typed transform
+               walks all of its parameters, as before `open_turn` posted the body as it is
 
     .venv/bin/python bench/experiments.py        # ~1.5 min; prints a markdown table
 """
@@ -61,6 +63,20 @@ def _httpx_client(pool: Any) -> Any:
     )
 
 
+def _through_responses_create(client: Any) -> None:
+    """`open_turn` of one async client sent through `responses.create` (its typed request transform)."""
+
+    async def open_turn(body: Any, *, headers: Any, timeout: Any = None) -> Any:
+        extra = dict(body)
+        typed = {key: extra.pop(key) for key in ("model", "stream")}
+        options = {} if timeout is None else {"timeout": timeout}
+        return await client.responses.create(
+            **typed, extra_body=extra, extra_headers=dict(headers), **options
+        )
+
+    client.open_turn = open_turn
+
+
 def _ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -75,8 +91,9 @@ def main() -> int:
             configure_environment(workdir, fake)
             base = os.environ["CODEX_API_BASE"]
             stock = make_contender("codex")
-            made = _variants("codexparse", "codexaio")
+            made = _variants("codexparse", "codexaio", "codextyped")
             (parse_provider, parse), (aio_provider, aio) = made["codexparse"], made["codexaio"]
+            typed_provider, typed = made["codextyped"]
             parse_pool, aio_pool = parse_provider.pool_for(), aio_provider.pool_for()
             parse_pool.sync_client(base)._process_response_data = _passthrough
             pair = {"codex": stock, "codexparse": parse}
@@ -116,7 +133,8 @@ def main() -> int:
             async def run_async() -> None:
                 parse_pool.async_client(base)._process_response_data = _passthrough
                 aio_pool.async_client(base)._client = _httpx_client(aio_pool)
-                trio = {"codex": stock, "codexparse": parse, "codexaio": aio}
+                _through_responses_create(typed_provider.pool_for().async_client(base))
+                trio = {"codex": stock, "codexparse": parse, "codexaio": aio, "codextyped": typed}
                 await awarm(trio, 3)
                 calls = await bench_async_calls(trio, 150)
                 rows.append(
@@ -125,15 +143,21 @@ def main() -> int:
                 rows.append(
                     ("httpx", "per call, async, median ms", _ms(calls["codex"]), _ms(calls["codexaio"]))
                 )
-                batches = await bench_concurrency({"codex": stock, "codexaio": aio}, 100, 8)
                 rows.append(
-                    (
-                        "httpx",
-                        "100 concurrent acompletion, median batch ms",
-                        _ms(batches["codex"]),
-                        _ms(batches["codexaio"]),
-                    )
+                    ("typed", "per call, async, median ms", _ms(calls["codex"]), _ms(calls["codextyped"]))
                 )
+                batches = await bench_concurrency(
+                    {"codex": stock, "codexaio": aio, "codextyped": typed}, 100, 8
+                )
+                for variant, name in (("httpx", "codexaio"), ("typed", "codextyped")):
+                    rows.append(
+                        (
+                            variant,
+                            "100 concurrent acompletion, median batch ms",
+                            _ms(batches["codex"]),
+                            _ms(batches[name]),
+                        )
+                    )
 
             asyncio.run(run_async())
 

@@ -27,8 +27,7 @@ def serve_fake(workdir: Path) -> None:
     """
     local_only()
     pin(1)
-    sys.path.insert(0, str(ROOT))
-    from tests.support.fake_codex import FakeCodexBackend, Turn
+    from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, Turn
 
     settings = json.loads(os.environ["BENCH_FAKE"])
     turns = {

@@ -23,7 +23,7 @@ def verdict(ok: bool) -> str:
 
 
 def evaluate(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The goals of the issue, as ratios measured in this run."""
+    """The goals the benchmark checks, as ratios measured in this run."""
     goals = []
     for kind in ("sync", "async"):
         ours, theirs = data["per_call"][kind]["codex"], data["per_call"][kind]["chatgpt"]

@@ -7,15 +7,14 @@ litellm.custom_provider_map = [{"provider": "codex", "custom_handler": codex_aut
 litellm.completion(model="codex/gpt-5.5", messages=[{"role": "user", "content": "hi"}])
 
 The names below are imported on first use, so that `codex-litellm --help` and other light uses
-of the package do not pay for importing LiteLLM and openai (seconds).
+of the package do not pay for importing LiteLLM and openai (seconds). Importing the package does
+nothing else either: logging is set up when the first of these names is used.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .dropin.client import AsyncCodexClient, CodexClient
@@ -28,13 +27,16 @@ if TYPE_CHECKING:
         CodexAuthTokenError,
         CodexAuthTokenExpiredError,
         CodexBackendURLError,
+        CodexError,
         CodexModelError,
         CodexUnknownModelError,
     )
+    from .protocol import PACKAGE_VERSION as __version__
     from .provider import CodexAuthProvider, codex_auth_provider
 
-#: Public name → the module that defines it.
-_LAZY = {
+#: Public name → the module that defines it (and its name there, where it differs).
+_LAZY: dict[str, str | tuple[str, str]] = {
+    "__version__": (".protocol", "PACKAGE_VERSION"),
     "AsyncCodexClient": ".dropin.client",
     "CodexClient": ".dropin.client",
     "CodexAuthError": ".exceptions",
@@ -46,6 +48,7 @@ _LAZY = {
     "CodexAuthTokenExpiredError": ".exceptions",
     "CodexModelError": ".exceptions",
     "CodexBackendURLError": ".exceptions",
+    "CodexError": ".exceptions",
     "CodexUnknownModelError": ".exceptions",
     "CodexAuthProvider": ".provider",
     "codex_auth_provider": ".provider",
@@ -63,6 +66,7 @@ __all__ = [
     "CodexAuthTokenExpiredError",
     "CodexBackendURLError",
     "CodexClient",
+    "CodexError",
     "CodexModelError",
     "CodexUnknownModelError",
     "__version__",
@@ -71,18 +75,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    module, attribute = where if isinstance(where, tuple) else (where, name)
+    importlib.import_module(".log", __name__).configure()
+    value = getattr(importlib.import_module(module, __name__), attribute)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
-
-
-from . import log  # noqa: E402 - light: logging and settings only
-
-log.configure()

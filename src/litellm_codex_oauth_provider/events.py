@@ -2,15 +2,14 @@
 
 `TurnTranslator.handle(event)` returns the chunks an event produces at once. In streaming mode
 it keeps no text (a long answer the caller does not keep costs no memory here); the non-streaming
-path keeps the completed output items and assembles a `ModelResponse`. An async stream reads its
-events through `ReadyEvents`, so deltas that arrived together go out as one chunk.
+path keeps the completed output items and assembles a `ModelResponse`. `handle_many` takes the
+events that arrived together (see `ready_events`) and merges their deltas into one chunk.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Coroutine, Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +25,8 @@ from litellm.types.utils import (
     Usage,
 )
 
-from .errors import CodexStreamError
-from .request.items import reasoning_item, thinking_block
+from .encrypted_reasoning import reasoning_item, thinking_block
+from .exceptions import CodexStreamError
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
@@ -73,7 +72,9 @@ def _message_text(item: Any) -> str:
 
 
 @dataclass
-class _Call:
+class _ToolCall:
+    """A function call of the turn: its position among the tool calls, and whether its arguments streamed."""
+
     index: int
     call_id: str
     name: str
@@ -93,7 +94,7 @@ class TurnTranslator:
     finish_reason: str | None = None
     usage: Usage | None = None
     done: bool = False
-    _calls: dict[str, _Call] = field(default_factory=dict)
+    _calls: dict[str, _ToolCall] = field(default_factory=dict)
     _items: list[Any] = field(default_factory=list)
     _text_deltas: list[str] = field(default_factory=list)
     _reasoning_deltas: list[str] = field(default_factory=list)
@@ -196,11 +197,11 @@ class TurnTranslator:
         call = self._register_call(item)
         return [self._tool_delta(call, arguments="", with_header=True)] if self.emit else []
 
-    def _register_call(self, item: Any) -> _Call:
+    def _register_call(self, item: Any) -> _ToolCall:
         key = field_of(item, "id") or field_of(item, "call_id")
         call = self._calls.get(key)
         if call is None:
-            call = _Call(
+            call = _ToolCall(
                 index=len(self._calls),
                 call_id=field_of(item, "call_id") or key,
                 name=field_of(item, "name") or "",
@@ -208,7 +209,7 @@ class TurnTranslator:
             self._calls[key] = call
         return call
 
-    def _tool_delta(self, call: _Call, *, arguments: str, with_header: bool) -> ModelResponseStream:
+    def _tool_delta(self, call: _ToolCall, *, arguments: str, with_header: bool) -> ModelResponseStream:
         tool = ChatCompletionDeltaToolCall(
             index=call.index,
             id=call.call_id if with_header else None,
@@ -384,193 +385,3 @@ def merge_deltas(events: list[Any]) -> list[Any]:
             run.append(event)
     flush()
     return merged
-
-
-class _Suspended:
-    """A coroutine that was started by hand and is waiting for the loop; awaiting this finishes it."""
-
-    __slots__ = ("_coro", "_signal")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any], signal: Any) -> None:
-        self._coro, self._signal = coro, signal
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, signal = self._coro, self._signal
-        while True:
-            if isinstance(signal, asyncio.Future) and signal.done():
-                # What it waited for came meanwhile (a busy worker): go on now, not a loop turn later.
-                try:
-                    signal = coro.send(None)
-                except StopIteration as done:
-                    return done.value
-                continue
-            try:
-                sent = yield signal  # what the coroutine waits on goes to the running task, as before
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # e.g. the task's cancellation: the coroutine gets it
-                try:
-                    signal = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value
-                continue
-            try:
-                signal = coro.send(sent)
-            except StopIteration as done:
-                return done.value
-
-    async def cancel(self) -> None:
-        """Cancel the waiting step (the read under it ends as a cancelled read does) and let it unwind."""
-        if isinstance(self._signal, asyncio.Future) and self._signal.done() and not self._signal.cancelled():
-            self._signal.exception()  # a read that failed meanwhile: its error is moot now, not "never retrieved"
-        try:
-            signal = self._coro.throw(asyncio.CancelledError())
-        except (StopIteration, StopAsyncIteration, asyncio.CancelledError):
-            return
-        except Exception:  # the stream is being dropped; how its read ends no longer matters
-            return
-        try:
-            await _Suspended(self._coro, signal)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # our own task is being cancelled: pass it on
-                raise
-        except (StopAsyncIteration, Exception):
-            return
-
-
-class ReadyEvents:
-    """An async event stream read in batches: one event waited for, then every event already parsed.
-
-    After an event arrives, the next ones are taken only as far as they are ready without waiting
-    (the rest of a network read the SSE decoder has already split into events): each step of the
-    stream is started by hand and, when it would wait, kept and awaited first on the next call.
-    So nothing that could be sent now is held back, and a worker that fell behind sends what
-    piled up as one chunk instead of one per delta. `aclose()` cancels a step left waiting.
-    """
-
-    def __init__(self, events: AsyncIterator[Any]) -> None:
-        self._events = events
-        self._waiting: _Suspended | None = None
-        self._error: BaseException | None = None
-
-    def __aiter__(self) -> ReadyEvents:
-        return self
-
-    async def __anext__(self) -> list[Any]:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        waiting, self._waiting = self._waiting, None
-        batch = [await (waiting if waiting is not None else self._events.__anext__())]
-        while True:
-            step = self._events.__anext__()
-            try:
-                signal = step.send(None)  # type: ignore[attr-defined]
-            except StopIteration as done:
-                batch.append(done.value)
-                continue
-            except Exception as exc:  # the end of the stream, or its error: after this batch
-                self._error = exc
-                return batch
-            self._waiting = _Suspended(step, signal)  # type: ignore[arg-type]
-            return batch
-
-    async def aclose(self) -> None:
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            await waiting.cancel()
-
-    async def __aenter__(self) -> ReadyEvents:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-class StreamReport:
-    """Rate-limit headers and dropped parameters of a streamed turn, for the stream the caller holds.
-
-    LiteLLM wraps a custom provider's chunks in a `CustomStreamWrapper` that the provider never
-    sees, and the proxy takes a stream's response headers from that wrapper's
-    `_hidden_params["additional_headers"]` once the first chunk is out. The report lives on the
-    call's logging object, which both sides see: `litellm_compat` binds the wrapper's hidden
-    params to it when LiteLLM creates the wrapper, and the provider publishes once the backend
-    has answered. Either may come first (the sync handler opens the stream before LiteLLM wraps
-    it; an async stream is opened right after, see `PrimedStream`), and a turn sent again
-    publishes again. Headers are added to the existing dict in place, because LiteLLM and the
-    router keep references to it.
-    """
-
-    _ATTR = "_codex_stream_report"
-
-    def __init__(self) -> None:
-        self._hidden: dict[str, Any] | None = None
-        self._headers: dict[str, str] = {}
-        self._dropped: list[str] | None = None
-
-    @classmethod
-    def of(cls, logging_obj: Any) -> StreamReport | None:
-        """The call's report, created on first use; None when there is no logging object to hold it."""
-        if logging_obj is None:
-            return None
-        report = getattr(logging_obj, cls._ATTR, None)
-        if report is None:
-            report = cls()
-            try:
-                setattr(logging_obj, cls._ATTR, report)
-            except (AttributeError, TypeError):
-                return None
-        return report
-
-    def publish(self, headers: Mapping[str, str], dropped: list[str]) -> None:
-        self._headers.update(headers)
-        self._dropped = list(dropped)
-        self._apply()
-
-    def bind(self, hidden_params: dict[str, Any]) -> None:
-        self._hidden = hidden_params
-        self._apply()
-
-    def _apply(self) -> None:
-        hidden = self._hidden
-        if hidden is None or self._dropped is None:
-            return
-        extra = hidden.get("additional_headers")
-        if not isinstance(extra, dict):
-            extra = hidden["additional_headers"] = {}
-        extra.update(self._headers)
-        hidden["codex_dropped_params"] = list(self._dropped)
-
-
-class PrimedStream:
-    """An async chunk stream whose request can be opened before anyone asks for a chunk.
-
-    Wraps the provider's turn generator, which yields `OPENED` once the backend has answered and
-    the chunks after it. `open()` runs the generator up to that point, so that HTTP errors are
-    raised to whoever opens; iterating without `open()` opens on the first chunk.
-    """
-
-    OPENED: Any = object()
-
-    def __init__(self, turn: Any) -> None:
-        self._turn = turn
-        self._opened = False
-
-    async def open(self) -> None:
-        if not self._opened:
-            self._opened = True
-            first = await self._turn.__anext__()
-            if first is not self.OPENED:  # pragma: no cover - the provider always yields it first
-                raise RuntimeError("the Codex turn stream did not start with OPENED")
-
-    def __aiter__(self) -> PrimedStream:
-        return self
-
-    async def __anext__(self) -> ModelResponseStream:
-        await self.open()
-        return await self._turn.__anext__()
-
-    async def aclose(self) -> None:
-        await self._turn.aclose()

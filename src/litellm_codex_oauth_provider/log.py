@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 
-from . import settings
+from . import config
 
 PACKAGE_LOGGER = "litellm_codex_oauth_provider"
 #: JWTs, bearer values and key-shaped words: what a token looks like in a message from anywhere.
@@ -35,11 +35,11 @@ class RedactingFilter(logging.Filter):
 
 
 def configure() -> None:
-    """With `CODEX_DEBUG` on, send the package's debug lines to stderr (once)."""
+    """With `CODEX_DEBUG` on, send the package's debug lines to stderr (once, on first use, never at import)."""
     logger = logging.getLogger(PACKAGE_LOGGER)
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
-    if settings.debug() and not logger.handlers:
+    if config.CODEX_DEBUG.get() and not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         handler.addFilter(RedactingFilter())
@@ -51,7 +51,9 @@ _logged: set[tuple[object, ...]] = set()
 _logged_lock = threading.Lock()
 
 
-def log_once(logger: logging.Logger, key: tuple[object, ...], level: int, message: str, *args: object) -> None:
+def log_once(
+    logger: logging.Logger, key: tuple[object, ...], level: int, message: str, *args: object
+) -> None:
     """Log `message` the first time `key` is seen in this process: a warning per model, not per call."""
     with _logged_lock:
         if key in _logged:

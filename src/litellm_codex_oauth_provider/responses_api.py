@@ -4,7 +4,7 @@ The backend speaks the Responses API, and so do its most demanding clients (the 
 OpenAI Agents SDK, `openai.responses.create`). `CodexResponsesAPIConfig` is LiteLLM's own kind
 of Responses provider config (`BaseResponsesAPIConfig`), so LiteLLM's Responses handler sends the
 request and streams the backend's events back typed and in order, with LiteLLM's logging, spend
-tracking and the proxy's key and budget checks on the way. `responses_compat` registers it
+tracking and the proxy's key and budget checks on the way. `responses_route` registers it
 for provider `codex`; without it LiteLLM would bridge the call to chat completions and back.
 
 Only what the backend needs is added: the login, the Codex headers, the model resolved against
@@ -34,16 +34,16 @@ from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import LlmProviders
 
 from . import settings
-from . import usage as usage_snapshot
 from .auth.manager import CodexTokenManager
 from .auth.record import Credentials
-from .constants import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH
 from .deployment import LoginConfig, resolve_login
-from .errors import CodexStreamError, to_litellm_error
-from .exceptions import CodexRequestRefusedError
+from .errors import to_litellm_error
+from .exceptions import CodexRequestRefusedError, CodexStreamError
+from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model
 from .models.prompts import derive_instructions
+from .protocol import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH, codex_headers
 from .request.body import (
     caller_session_id,
     client_metadata_map,
@@ -52,7 +52,8 @@ from .request.body import (
     resolve_service_tier,
 )
 from .request.reasoning import apply_reasoning_config, resolve_verbosity
-from .transport import ClientPool, codex_headers
+from .transport import ClientPool
+from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
 
 if TYPE_CHECKING:
     from .provider import CodexAuthProvider
@@ -307,18 +308,24 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
             merged["client_metadata"] = metadata
         return merged
 
-    def _finish(
+    def _needs_fallback(self, params: Mapping[str, Any], raw_input: Any, spec: ModelSpec, info: Any) -> bool:
+        return not caller_sent_instructions(params, input_items(raw_input)) and self.provider.fallback_due(
+            spec.slug, info
+        )
+
+    def _request_flow(
         self,
-        spec: ModelSpec,
-        info: ModelInfo | None,
+        model: str,
         raw_input: Any,
         params: Mapping[str, Any],
         litellm_params: Any,
-        fallback: str | None,
         headers: dict,
         manager: CodexTokenManager,
-        credentials: Credentials,
-    ) -> dict:
+    ) -> Flow[dict]:
+        """The backend request for one Responses call (see `turn` for how steps are run)."""
+        spec, info = resolve_model(model, (yield GetCatalog()), known=self.provider.catalogs.bundled)
+        due = self._needs_fallback(params, raw_input, spec, info)
+        fallback = (yield GetFallback(spec.slug)) if due else None
         wants = not caller_sent_instructions(params, input_items(raw_input))
         instructions = (
             derive_instructions(
@@ -330,16 +337,12 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         body, cache_key = build_responses_body(
             spec, info, raw_input, params, _as_mapping(litellm_params), codex_instructions=instructions
         )
+        credentials = yield GetCredentials(_REJECTED.pop(manager, None))
         # The handler sends this very `headers` dict (LiteLLM 1.106 … 1.110): the login goes in here.
         headers.update(credentials.headers())
         self._login = (manager, credentials)
         headers[HEADER_SESSION_ID] = cache_key
         return body
-
-    def _needs_fallback(self, params: Mapping[str, Any], raw_input: Any, spec: ModelSpec, info: Any) -> bool:
-        return not caller_sent_instructions(params, input_items(raw_input)) and self.provider.fallback_due(
-            spec.slug, info
-        )
 
     def transform_responses_api_request(
         self,
@@ -352,19 +355,20 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
         pool, base_url = self._pool(litellm_params)
-        catalog = self.provider.catalogs.catalog(pool.sync_client(base_url))
-        spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
-        fallback = (
-            self.provider.catalogs.instructions_fallback(spec.slug)
-            if self._needs_fallback(params, input, spec, info)
-            else None
-        )
         manager = pool.token_manager
-        rejected = _REJECTED.pop(manager, None)
-        credentials = manager.refresh_after_unauthorized(rejected) if rejected else manager.get_credentials()
-        return self._finish(
-            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
-        )
+
+        def perform(step: Step) -> Any:
+            if isinstance(step, GetCatalog):
+                return self.provider.catalogs.catalog(pool.sync_client(base_url))
+            if isinstance(step, GetFallback):
+                return self.provider.catalogs.instructions_fallback(step.slug)
+            if isinstance(step, GetCredentials):
+                if step.rejected:
+                    return manager.refresh_after_unauthorized(step.rejected)
+                return manager.get_credentials()
+            raise TypeError(f"unknown step {step!r}")
+
+        return run(self._request_flow(model, input, params, litellm_params, headers, manager), perform)
 
     async def async_transform_responses_api_request(
         self,
@@ -377,23 +381,20 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         params = self._params(response_api_optional_request_params, litellm_params)
         refuse_stored_conversations(params, model)
         pool, base_url = self._pool(litellm_params)
-        catalog = await self.provider.catalogs.acatalog(pool.async_client(base_url))
-        spec, info = resolve_model(model, catalog, known=self.provider.catalogs.bundled)
-        fallback = (
-            await self.provider.catalogs.ainstructions_fallback(spec.slug)
-            if self._needs_fallback(params, input, spec, info)
-            else None
-        )
         manager = pool.token_manager
-        rejected = _REJECTED.pop(manager, None)
-        credentials = (
-            await manager.arefresh_after_unauthorized(rejected)
-            if rejected
-            else await manager.aget_credentials()
-        )
-        return self._finish(
-            spec, info, input, params, litellm_params, fallback, headers, manager, credentials
-        )
+
+        async def perform(step: Step) -> Any:
+            if isinstance(step, GetCatalog):
+                return await self.provider.catalogs.acatalog(pool.async_client(base_url))
+            if isinstance(step, GetFallback):
+                return await self.provider.catalogs.ainstructions_fallback(step.slug)
+            if isinstance(step, GetCredentials):
+                if step.rejected:
+                    return await manager.arefresh_after_unauthorized(step.rejected)
+                return await manager.aget_credentials()
+            raise TypeError(f"unknown step {step!r}")
+
+        return await arun(self._request_flow(model, input, params, litellm_params, headers, manager), perform)
 
     # -- the answer --------------------------------------------------------------------------------
 
@@ -401,7 +402,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         self, model: str, raw_response: httpx.Response, logging_obj: Any
     ) -> ResponsesAPIResponse:
         """A caller that did not stream: the backend always streams, so the events are assembled."""
-        _record_usage(raw_response.headers)
+        record_plan_usage(raw_response.headers)
         text = raw_response.text
         logging_obj.post_call(original_response=text, additional_args={"complete_input_dict": {}})
         try:
@@ -413,7 +414,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         except Exception:  # a field LiteLLM's model does not know yet: keep the backend's answer
             response = ResponsesAPIResponse.model_construct(**payload)
         hidden = {
-            "additional_headers": _provider_headers(raw_response.headers),
+            "additional_headers": rate_limit_headers(raw_response.headers),
             "headers": dict(raw_response.headers),
         }
         response.hidden_params = hidden
@@ -503,16 +504,3 @@ def _weakrefable(value: Any) -> bool:
     except TypeError:
         return False
     return True
-
-
-def _provider_headers(headers: httpx.Headers) -> dict[str, str]:
-    from .provider import rate_limit_headers
-
-    return rate_limit_headers(headers)
-
-
-def _record_usage(headers: httpx.Headers) -> None:
-    try:
-        usage_snapshot.record(headers)
-    except Exception as exc:  # the snapshot is a convenience: it must never fail a call
-        logger.debug("codex: could not record the plan usage: %s", exc)

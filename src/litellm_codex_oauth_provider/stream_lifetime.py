@@ -3,7 +3,7 @@
 httpx's sync connection pool hands connections out and takes them back under one
 non-reentrant lock. The garbage collector runs finalizers in whatever thread allocates at
 that moment, possibly the thread that holds that very lock for its next request; a response
-closed there waits for ever on a lock its own thread holds (issue 12). openai's `Stream`
+closed there waits for ever on a lock its own thread holds. openai's `Stream`
 closes its response from a generator `finally`, so merely letting an open stream become
 garbage can hang the process.
 

@@ -5,162 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import math
-import platform
-import random
 import threading
-import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 import httpx
-from openai import AsyncOpenAI, OpenAI
+from openai import AsyncOpenAI, AsyncStream, OpenAI, Stream
+from openai.types.responses import Response, ResponseStreamEvent
 
-from . import __version__, settings
+from . import settings
 from .auth.httpx_auth import CodexAuth
 from .auth.manager import CodexTokenManager
-from .bounded import acap_error_body, cap_error_body, current_deadline
-from .constants import CODEX_CLIENT_VERSION, DEFAULT_CONNECT_TIMEOUT_SECONDS, HEADER_ORIGINATOR, ORIGINATOR
-from .errors import CodexStreamError
+from .bounded import acap_error_body, cap_error_body
+from .constants import DEFAULT_CONNECT_TIMEOUT_SECONDS
+from .protocol import accept_encoding, codex_headers, user_agent
+from .retries import client_retry_pause, retries_left
 
 #: The backend answers a spent plan with 429 (and sometimes 404); retrying before the reset is useless.
 _NEVER_RETRY = frozenset({404, 429})
 _PLACEHOLDER_KEY = "codex-oauth"  # the real credential is added per request by CodexAuth
-
-
-class RetryBudget:
-    """The retries one call may still make, drawn on by every layer that retries.
-
-    The openai client's HTTP retries and the provider's re-sent turns spend from the same
-    budget, so a call makes at most `retries + 1` backend attempts however it fails (they
-    used to multiply: the drop-in's, the turn's and the client's, each with its own count).
-    """
-
-    def __init__(self, retries: int) -> None:
-        self._left = max(0, int(retries))
-        self._spent = 0
-        self._lock = threading.Lock()
-
-    @property
-    def left(self) -> int:
-        return self._left
-
-    def spend(self) -> int | None:
-        """Take one retry: how many were taken before it, or None when none is left."""
-        with self._lock:
-            if self._left <= 0:
-                return None
-            self._left -= 1
-            self._spent += 1
-            return self._spent - 1
-
-
-#: The budget of the call in progress in this thread or task; None outside a call (catalog refresh).
-_BUDGET: ContextVar[RetryBudget | None] = ContextVar("codex_retry_budget", default=None)
-
-
-@contextlib.contextmanager
-def retry_budget(budget: RetryBudget) -> Iterator[None]:
-    """Within this block the client's own retries are drawn from `budget`."""
-    token = _BUDGET.set(budget)
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
-
-
-def _router_call(litellm_params: Mapping[str, Any]) -> bool:
-    """LiteLLM's own test for a call made by its Router (which retries the call itself)."""
-    return any(
-        isinstance(meta := litellm_params.get(key), Mapping) and "model_group" in meta
-        for key in ("metadata", "litellm_metadata")
-    )
-
-
-def call_budget(litellm_params: Mapping[str, Any]) -> RetryBudget:
-    """One call's retries in all: the caller's `max_retries`, else `CODEX_MAX_RETRIES`.
-
-    LiteLLM passes a call's `num_retries` (or `max_retries`, or the drop-in client's) as
-    `max_retries`, and a Router passes 0 because it retries the call itself: then we add none.
-    """
-    value = litellm_params.get("max_retries")
-    if value is None:
-        return RetryBudget(settings.max_retries())
-    try:
-        return RetryBudget(int(value))
-    except (TypeError, ValueError):
-        return RetryBudget(settings.max_retries())
-
-
-def held_stream_budget(budget: RetryBudget, litellm_params: Mapping[str, Any]) -> RetryBudget:
-    """The budget once a stream is in the caller's hands, for re-sending it before its first chunk.
-
-    A Router cannot retry a stream it has already returned, so its 0 stops applying there and
-    the stream gets `CODEX_MAX_RETRIES`; for everyone else it stays the same budget.
-    """
-    return RetryBudget(settings.max_retries()) if _router_call(litellm_params) else budget
-
-
-def backoff_seconds(retries_taken: int) -> float:
-    """The Codex CLI's retry schedule: 200 ms doubling (capped at 8 s), with ±10 % jitter."""
-    return min(0.2 * 2.0 ** min(retries_taken, 10), 8.0) * random.uniform(0.9, 1.1)
-
-
-def _retry_delay(client: OpenAI | AsyncOpenAI, remaining_retries: int, options: Any, headers: Any) -> float:
-    """A server's `retry-after` (up to a minute) wins; otherwise the CLI's schedule. Spends the call's budget."""
-    budget = _BUDGET.get()
-    taken = budget.spend() if budget is not None else None
-    if taken is None:
-        taken = options.get_max_retries(client.max_retries) - remaining_retries
-    retry_after = client._parse_retry_after_header(headers)
-    if retry_after is not None and math.isfinite(retry_after) and 0 < retry_after <= 60:
-        delay = retry_after
-    else:
-        delay = backoff_seconds(taken)
-    deadline = current_deadline()
-    if deadline is not None and time.monotonic() + delay >= deadline:
-        # Raised from inside the client's retry loop: the failure it was about to retry is chained.
-        raise CodexStreamError(
-            "deadline_exceeded", "no time is left for another attempt within the call's timeout"
-        )
-    return delay
-
-
-@functools.cache
-def user_agent() -> str:
-    """A Codex-style user agent: `<originator>/<version> (<os> <release>; <arch>) <us>/<version>`."""
-    return (
-        f"{ORIGINATOR}/{CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; {platform.machine()}) "
-        f"litellm-codex-oauth-provider/{__version__}"
-    )
-
-
-#: The codings the Codex CLI (0.171.0) accepts, in its order.
-CODEX_CLI_CODINGS = ("zstd", "gzip")
-#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
-_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
-
-
-@functools.cache
-def accept_encoding() -> str:
-    """The Codex CLI's `accept-encoding: zstd,gzip`, less any coding httpx cannot decode here."""
-    response = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
-    try:
-        zstd = response.read() == b"ok"
-    except httpx.DecodingError:
-        zstd = False
-    return ",".join(c for c in CODEX_CLI_CODINGS if zstd or c != "zstd")
-
-
-def codex_headers() -> dict[str, str]:
-    return {
-        HEADER_ORIGINATOR: ORIGINATOR,
-        "User-Agent": user_agent(),
-        "Accept": "text/event-stream",
-        "Accept-Encoding": accept_encoding(),
-    }
+#: Connections per client; the keep-alive pool is as large, so a burst does not reopen half of them.
+_MAX_CONNECTIONS = 200
 
 
 def default_timeout() -> httpx.Timeout:
@@ -168,27 +34,18 @@ def default_timeout() -> httpx.Timeout:
     return httpx.Timeout(timeout=settings.stream_idle_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
 
 
-class _BudgetedRetries:
-    """`max_retries` of a pooled client: what the current call's `RetryBudget` has left.
+class _CodexClient:
+    """What both Codex clients decide: login, headers, pool size, which answers to retry and when.
 
-    The openai client reads `max_retries` once per request, so inside a call its retries
-    stop where the call's budget does; outside one it is the configured count.
+    Mixed in before `OpenAI` / `AsyncOpenAI`; a subclass only says which httpx client it sends with.
+    `transport` replaces httpx's own (httpcore) transport, e.g. with `aiohttp_transport()`.
+    `max_retries` is what the current call's `RetryBudget` has left (the openai client reads it once
+    per request, so its retries stop where the call's budget does); outside a call, the configured count.
     """
 
     _configured_retries: int = 0
-
-    @property
-    def max_retries(self) -> int:
-        budget = _BUDGET.get()
-        return self._configured_retries if budget is None else budget.left
-
-    @max_retries.setter
-    def max_retries(self, value: int) -> None:
-        self._configured_retries = value
-
-
-class CodexOpenAIClient(_BudgetedRetries, OpenAI):
-    """`OpenAI` whose base URL is the Codex backend and whose requests carry the ChatGPT login."""
+    #: The typed event stream `open_turn` answers with: `Stream` or `AsyncStream` of the Responses events.
+    _event_stream: type[Any]
 
     def __init__(
         self,
@@ -197,45 +54,101 @@ class CodexOpenAIClient(_BudgetedRetries, OpenAI):
         token_manager: CodexTokenManager,
         max_retries: int | None = None,
         timeout: httpx.Timeout | float | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> None:
         self.token_manager = token_manager
-        http_client = httpx.Client(
+        timeout = timeout or default_timeout()
+        #: The httpx client under the openai one: its auth adds the login to any request (the catalog's).
+        self.http_client = http_client = self._make_http_client(
+            transport=transport,
             auth=CodexAuth(token_manager),
-            timeout=timeout or default_timeout(),
+            timeout=timeout,
             limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
-            event_hooks={"response": [cap_error_body]},
             headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
         )
-        super().__init__(
+        super().__init__(  # type: ignore[call-arg]  # OpenAI / AsyncOpenAI, next in the MRO
             api_key=_PLACEHOLDER_KEY,
             base_url=base_url,
             http_client=http_client,
             max_retries=settings.max_retries() if max_retries is None else max_retries,
-            timeout=timeout or default_timeout(),
+            timeout=timeout,
             default_headers=codex_headers(),
             **kwargs,
         )
 
+    def _make_http_client(self, **options: Any) -> httpx.Client | httpx.AsyncClient:
+        raise NotImplementedError
+
+    def open_turn(
+        self,
+        body: Mapping[str, Any],
+        *,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout | float | None = None,
+    ) -> Any:
+        """POST one turn's body as it is; its typed event stream (awaited, on the async client).
+
+        The body is already in the backend's shape: `responses.create` would first walk it
+        against all of its typed parameters (a quarter of a millisecond a call), for nothing.
+        """
+        options: dict[str, Any] = {"headers": dict(headers)}
+        if timeout is not None:
+            options["timeout"] = timeout
+        return self.post(  # type: ignore[attr-defined]
+            "/responses",
+            body=body,
+            options=options,
+            cast_to=Response,
+            stream=True,
+            stream_cls=self._event_stream,
+        )
+
+    @property
+    def max_retries(self) -> int:
+        return retries_left(self._configured_retries)
+
+    @max_retries.setter
+    def max_retries(self, value: int) -> None:
+        self._configured_retries = value
+
     @property
     def auth_headers(self) -> dict[str, str]:
-        return {}
+        return {}  # the login is added per request by `CodexAuth`, never as a default header
 
     @property
     def user_agent(self) -> str:
         return user_agent()
 
     def _should_retry(self, response: httpx.Response) -> bool:
-        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
+        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)  # type: ignore[misc]
 
     def _calculate_retry_timeout(
         self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
     ) -> float:
-        return _retry_delay(self, remaining_retries, options, response_headers)
+        taken = options.get_max_retries(self.max_retries) - remaining_retries
+        return client_retry_pause(taken, self._parse_retry_after_header(response_headers))  # type: ignore[attr-defined]
 
 
-#: Connections per client; the keep-alive pool is as large, so a burst does not reopen half of them.
-_MAX_CONNECTIONS = 200
+class CodexOpenAIClient(_CodexClient, OpenAI):
+    """`OpenAI` whose base URL is the Codex backend and whose requests carry the ChatGPT login."""
+
+    _event_stream = Stream[ResponseStreamEvent]
+
+    def _make_http_client(self, **options: Any) -> httpx.Client:
+        return httpx.Client(event_hooks={"response": [cap_error_body]}, **options)
+
+
+class AsyncCodexOpenAIClient(_CodexClient, AsyncOpenAI):
+    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in.
+
+    Whoever passes a `transport` closes the client (`await client.close()`) before its event loop ends.
+    """
+
+    _event_stream = AsyncStream[ResponseStreamEvent]
+
+    def _make_http_client(self, **options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(event_hooks={"response": [acap_error_body]}, **options)
 
 
 @functools.cache
@@ -264,59 +177,6 @@ def aiohttp_transport() -> httpx.AsyncBaseTransport | None:
         return aiohttp.ClientSession(connector=connector)
 
     return LiteLLMAiohttpTransport(client=session)
-
-
-class AsyncCodexOpenAIClient(_BudgetedRetries, AsyncOpenAI):
-    """`AsyncOpenAI` counterpart of `CodexOpenAIClient`; bound to the event loop it was made in.
-
-    `transport` replaces httpx's own (httpcore) transport, e.g. with `aiohttp_transport()`; whoever
-    passes one closes the client (`await client.close()`) before its event loop ends.
-    """
-
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        token_manager: CodexTokenManager,
-        max_retries: int | None = None,
-        timeout: httpx.Timeout | float | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.token_manager = token_manager
-        http_client = httpx.AsyncClient(
-            auth=CodexAuth(token_manager),
-            timeout=timeout or default_timeout(),
-            limits=httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS),
-            event_hooks={"response": [acap_error_body]},
-            headers={"Accept-Encoding": accept_encoding()},  # the catalog request too
-            transport=transport,
-        )
-        super().__init__(
-            api_key=_PLACEHOLDER_KEY,
-            base_url=base_url,
-            http_client=http_client,
-            max_retries=settings.max_retries() if max_retries is None else max_retries,
-            timeout=timeout or default_timeout(),
-            default_headers=codex_headers(),
-            **kwargs,
-        )
-
-    @property
-    def auth_headers(self) -> dict[str, str]:
-        return {}
-
-    @property
-    def user_agent(self) -> str:
-        return user_agent()
-
-    def _should_retry(self, response: httpx.Response) -> bool:
-        return response.status_code not in _NEVER_RETRY and super()._should_retry(response)
-
-    def _calculate_retry_timeout(
-        self, remaining_retries: int, options: Any, response_headers: httpx.Headers | None = None
-    ) -> float:
-        return _retry_delay(self, remaining_retries, options, response_headers)
 
 
 class _LoopClients:

@@ -16,11 +16,9 @@ pending is written when the interpreter exits.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -29,9 +27,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import settings
+from . import config
 from .bounded import LimitExceeded, private_folder, read_regular_file
-from .constants import RATE_LIMIT_HEADER_PREFIX
+from .files import write_atomic
+from .protocol import RATE_LIMIT_HEADER_PREFIX, rate_limit_headers
 
 logger = logging.getLogger(__name__)
 
@@ -42,25 +41,12 @@ MIN_WRITE_INTERVAL = 1.0
 REFRESH_INTERVAL = 60.0
 #: The windows the backend reports: a short one (5 h) and a long one (weekly).
 WINDOW_NAMES = ("primary", "secondary")
-_MAX_HEADERS = 64
-_MAX_VALUE_LENGTH = 256
 _MAX_SNAPSHOT_BYTES = 1 << 20  # 64 values of 256 characters, with room to spare
 
 
 def snapshot_path() -> Path:
     """Where the snapshot lives: `<CODEX_CACHE_DIR or the user cache folder>/usage.json`."""
-    return settings.cache_dir() / SNAPSHOT_FILE
-
-
-def rate_limit_values(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The `x-codex-*` headers of an answer (lower-case names), nothing else."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    values: dict[str, str] = {}
-    for name, value in items:
-        key = name.lower()
-        if key.startswith(RATE_LIMIT_HEADER_PREFIX) and len(values) < _MAX_HEADERS:
-            values[key] = str(value)[:_MAX_VALUE_LENGTH]
-    return values
+    return config.CODEX_CACHE_DIR.get() / SNAPSHOT_FILE
 
 
 # --------------------------------------------------------------------------- reading
@@ -192,7 +178,7 @@ def load_snapshot(path: Path | None = None) -> UsageSnapshot | None:
         or not isinstance(headers, dict)
     ):
         return None
-    return UsageSnapshot(float(recorded_at), rate_limit_values({str(k): str(v) for k, v in headers.items()}))
+    return UsageSnapshot(float(recorded_at), rate_limit_headers({str(k): str(v) for k, v in headers.items()}))
 
 
 # --------------------------------------------------------------------------- writing
@@ -202,28 +188,25 @@ def write_snapshot(path: Path, headers: Mapping[str, str], recorded_at: float | 
     """Write a snapshot file now, atomically: only the `x-codex-*` values and the time."""
     payload = {
         "recorded_at": time.time() if recorded_at is None else recorded_at,
-        "headers": rate_limit_values(headers),
+        "headers": rate_limit_headers(headers),
     }
     private_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".usage-", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(payload).encode(), prefix=".usage-")
 
 
 class SnapshotRecorder:
-    """Takes every answer's headers on the caller's thread; writes from one background thread."""
+    """Takes every answer's headers on the caller's thread; writes from one background thread.
+
+    Its exit and fork hooks are registered when its writer first starts, not when it is made:
+    a process that never records pays nothing.
+    """
 
     def __init__(
         self, *, min_interval: float = MIN_WRITE_INTERVAL, refresh_interval: float = REFRESH_INTERVAL
     ):
         self.min_interval = min_interval
         self.refresh_interval = refresh_interval
+        self._hooked = False  # survives `_reset`: a forked child inherits the hooks
         self._reset()
 
     def _reset(self) -> None:
@@ -239,7 +222,7 @@ class SnapshotRecorder:
         self, headers: Mapping[str, str] | Iterable[tuple[str, str]], path: Path | None = None
     ) -> bool:
         """Remember the answer's usage headers; True when a write was scheduled (values new or due)."""
-        values = rate_limit_values(headers)
+        values = rate_limit_headers(headers)
         if not values:
             return False
         path = snapshot_path() if path is None else path
@@ -272,6 +255,11 @@ class SnapshotRecorder:
 
     def _start(self) -> None:
         """Called with the condition held; (re)starts the writer, also in a forked child."""
+        if not self._hooked:
+            self._hooked = True
+            atexit.register(self.flush)  # what is still pending is written at exit
+            if hasattr(os, "register_at_fork"):  # a forked worker gets fresh locks and starts its own writer
+                os.register_at_fork(after_in_child=self._reset)
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="codex-usage-snapshot", daemon=True)
             self._thread.start()
@@ -320,8 +308,3 @@ def record(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> bool:
 def flush() -> None:
     """Write the pending snapshot now instead of within the next second."""
     _RECORDER.flush()
-
-
-atexit.register(_RECORDER.flush)
-if hasattr(os, "register_at_fork"):  # a forked worker gets fresh locks and starts its own writer
-    os.register_at_fork(after_in_child=_RECORDER._reset)

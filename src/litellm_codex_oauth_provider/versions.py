@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
-PACKAGE = "litellm-codex-oauth-provider"
+from .protocol import PACKAGE
 
 #: Used when the package metadata cannot be read (a source checkout without an install).
 REQUIREMENTS = {

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+
 MASTER_KEY = "sk-e2e-" + "5f2b8c0d9e1a4f7b" * 4
 ROOT = Path(__file__).resolve().parents[2]
 LITELLM = Path(sys.executable).with_name("litellm")
@@ -102,7 +104,6 @@ def backend_env(fake: Any, cache_dir: Path, codex_home: Path) -> dict[str, str]:
 @contextmanager
 def proxy_with_fake(tmp_path_factory: Any, **extra_env: str) -> Iterator[tuple[Any, str]]:
     """A fake backend with a login issued for it, and a proxy in front: `(fake, proxy_url)`."""
-    from tests.support.fake_codex import FakeCodexBackend
 
     home = tmp_path_factory.mktemp("codex-home")
     with FakeCodexBackend() as fake:

@@ -21,8 +21,8 @@ from litellm_codex_oauth_provider.auth.httpx_auth import CodexAuth
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshError
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import read_auth_file
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 
 
 def run_loop_tasks(coro_factory: Any, tasks: int, start: threading.Barrier) -> list[str]:

@@ -13,8 +13,13 @@ import litellm
 import pytest
 
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_access_token, make_auth_json, read_auth_file, write_auth_json
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import (
+    make_access_token,
+    make_auth_json,
+    read_auth_file,
+    write_auth_json,
+)
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 

@@ -34,8 +34,8 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import make_auth_json, read_auth_file, write_auth_json
 
 FAST = RefreshPolicy(backoff=0.01)
 
@@ -239,7 +239,7 @@ def test_refused_refresh_is_final_and_changes_nothing(fake: FakeCodexBackend, ho
     elif code == "refresh_token_expired":
         fake.expire_refresh_token(refresh_token)
     else:
-        fake._refresh_tokens.pop(refresh_token)  # a token the endpoint no longer knows
+        fake.forget_refresh_token(refresh_token)  # a token the endpoint no longer knows
     before = file_bytes(home)
     manager = CodexTokenManager(policy=FAST)
 

@@ -13,8 +13,8 @@ from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
-from litellm_codex_oauth_provider.dropin import client as client_module
-from tests.support.fake_codex import Disconnect, HttpError, Turn
+from litellm_codex_oauth_provider.dropin import errors as dropin_errors
+from litellm_codex_oauth_provider.testing.fake_codex import Disconnect, HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 TOOLS = [
@@ -321,9 +321,9 @@ def test_async_max_retries(codex_home, fake, provider):
 
 def test_non_litellm_errors_pass_through_unchanged():
     error = ValueError("not ours")
-    assert client_module.to_openai_error(error) is error
-    native = openai.APIConnectionError(request=client_module._FALLBACK_REQUEST)
-    assert client_module.to_openai_error(native) is native
+    assert dropin_errors.to_openai_error(error) is error
+    native = openai.APIConnectionError(request=dropin_errors.FALLBACK_REQUEST)
+    assert dropin_errors.to_openai_error(native) is native
 
 
 def test_an_unknown_model_is_not_found_as_with_openai(client, fake):

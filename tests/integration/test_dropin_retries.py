@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
-from tests.support.fake_codex import Disconnect, HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Disconnect, HttpError, Turn
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 ANSWER = "Hello from fake Codex"
@@ -156,4 +156,45 @@ def test_a_stream_a_router_returned_is_still_sent_again_before_its_first_chunk(c
     fake.reset()
     fake.enqueue(Turn().text("never seen").cut(after_events=1))
     assert asyncio.run(astream()) == ANSWER
+    assert fake.responses_count == 2
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+def test_responses_create_retries_passing_failures_within_max_retries(client, fake, retries):
+    """LiteLLM's Responses handler has no retries of its own: the drop-in's `max_retries` is the budget."""
+    fake.set_default(HttpError.overloaded())
+    with pytest.raises(openai.InternalServerError):
+        client.with_options(max_retries=retries).responses.create(model="gpt-5.5", input="hi")
+    assert fake.responses_count == retries + 1
+    fake.reset()
+    fake.enqueue(HttpError.overloaded(), Disconnect())
+    reply = client.with_options(max_retries=2).responses.create(model="gpt-5.5", input="hi")
+    assert reply.output_text == ANSWER
+    assert fake.responses_count == 3
+
+
+def test_responses_create_never_retries_a_spent_plan_or_a_bad_request(client, fake):
+    retrying = client.with_options(max_retries=3)
+    fake.enqueue(HttpError.usage_limit_reached(resets_in_seconds=60))
+    with pytest.raises(openai.RateLimitError) as info:
+        retrying.responses.create(model="gpt-5.5", input="hi")
+    assert info.value.response.headers["retry-after"] == "60"
+    fake.enqueue(HttpError.bad_request("nope"))
+    with pytest.raises(openai.BadRequestError):
+        retrying.responses.create(model="gpt-5.5", input="hi")
+    assert fake.responses_count == 2
+
+
+def test_async_responses_create_has_the_same_retries(codex_home, fake, provider):
+    async def call(retries: int) -> str:
+        reply = await AsyncCodexClient(max_retries=retries).responses.create(model="gpt-5.5", input="hi")
+        return reply.output_text
+
+    fake.set_default(HttpError.overloaded())
+    with pytest.raises(openai.InternalServerError):
+        asyncio.run(call(1))
+    assert fake.responses_count == 2
+    fake.reset()
+    fake.enqueue(HttpError.overloaded())
+    assert asyncio.run(call(1)) == ANSWER
     assert fake.responses_count == 2

@@ -16,7 +16,7 @@ import pytest
 
 from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
 from litellm_codex_oauth_provider.stream_lifetime import close_later, open_streams
-from tests.support.fake_codex import Turn
+from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -34,12 +34,14 @@ def _drain_closer() -> None:
 
 @pytest.mark.parametrize("mode", ["sync", "litellm", "async"])
 def test_abandoning_streams_then_calling_again_never_hangs(mode):
-    """Issue 12: `for chunk in create(stream=True): break`, then another call, many rounds.
+    """The loop that once hung a caller: `for chunk in create(stream=True): break`, then another call, many rounds.
 
     The child collects garbage inside httpcore's pool lock on every request, the moment at
     which a finalizer that closes an abandoned stream waits for ever for its own thread.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    # The child imports `tests.support` from the checkout and the package from wherever this process does.
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": python_path, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     code = (
         f"import faulthandler, sys; faulthandler.dump_traceback_later({HARD_TIMEOUT - 30}, exit=True); "
         "from tests.support.abandoned_streams import main; sys.exit(main(sys.argv[1:]))"

@@ -14,7 +14,7 @@ import openai
 import pydantic
 import pytest
 
-from tests.support.fake_codex import (
+from litellm_codex_oauth_provider.testing.fake_codex import (
     DEFAULT_TEXT,
     TERMINAL_EVENTS,
     FakeCodexBackend,
@@ -22,7 +22,7 @@ from tests.support.fake_codex import (
     Turn,
     parse_sse,
 )
-from tests.support.logins import CLIENT_ID, decode_jwt, read_auth_file
+from litellm_codex_oauth_provider.testing.logins import CLIENT_ID, decode_jwt, read_auth_file
 
 BODY = {"model": "gpt-5.5", "input": "hi", "stream": True, "store": False}
 
@@ -193,10 +193,10 @@ async def test_100_concurrent_streams(fake: FakeCodexBackend) -> None:
     assert elapsed < 5, f"100 concurrent streams took {elapsed:.2f}s"
 
 
-def test_standalone_process_prints_base_url() -> None:
-    root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "tests.support.fake_codex", "--port", "0"]
-    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True) as process:
+def test_standalone_process_prints_base_url(tmp_path: Path) -> None:
+    # Run from an empty folder: the fake is importable from the installed package, not the checkout.
+    command = [sys.executable, "-m", "litellm_codex_oauth_provider.testing.fake_codex", "--port", "0"]
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True) as process:
         try:
             base_url = process.stdout.readline().strip()
             assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/backend-api/codex")
@@ -206,3 +206,15 @@ def test_standalone_process_prints_base_url() -> None:
         finally:
             process.terminate()
             assert process.wait(10) == 0
+
+
+def test_the_provider_does_not_import_the_testing_package() -> None:
+    """The fake needs aiohttp and the tests' logins; a user of the provider loads neither."""
+    probe = (
+        "import sys, litellm_codex_oauth_provider as package\n"
+        "package.codex_auth_provider\n"
+        "loaded = sorted(name for name in sys.modules if name.startswith(package.__name__ + '.testing'))\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

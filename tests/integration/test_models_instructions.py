@@ -6,24 +6,19 @@ import asyncio
 import json
 import logging
 import time
-from pathlib import Path
 
 import httpx
 import litellm
 import pytest
 import respx
 
-from litellm_codex_oauth_provider.models import prompts
-from litellm_codex_oauth_provider.models.catalog import ModelCatalog
-from litellm_codex_oauth_provider.models.prompts import (
-    derive_instructions,
-    prompt_file_for,
-    render_instructions,
-)
-from litellm_codex_oauth_provider.models.stores import PromptStore
-from tests.support.fake_codex import HttpError
+from litellm_codex_oauth_provider import log
+from litellm_codex_oauth_provider.models.catalog import ModelCatalog, render_instructions
+from litellm_codex_oauth_provider.models.prompt_store import PromptStore
+from litellm_codex_oauth_provider.models.prompts import derive_instructions, prompt_file_for
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 RAW = json.loads(REFERENCE.read_text(encoding="utf-8"))
 LIVE = ModelCatalog.from_payload(RAW, source="live")
 PROMPTS = "http://prompts.test/core"
@@ -36,9 +31,9 @@ MESSAGES = [
 
 @pytest.fixture(autouse=True)
 def _fresh_log_once_state():
-    prompts._warned_missing.clear()
+    log._logged.clear()
     yield
-    prompts._warned_missing.clear()
+    log._logged.clear()
 
 
 class Clock:

@@ -19,10 +19,10 @@ from openai.types.responses import (
     ResponseReasoningItem,
 )
 
-from litellm_codex_oauth_provider import AsyncCodexClient, CodexClient
-from litellm_codex_oauth_provider.litellm_glue import responses_route as responses_compat
+from litellm_codex_oauth_provider import AsyncCodexClient, CodexAuthProvider, CodexClient
+from litellm_codex_oauth_provider.litellm_glue import responses_route
 from litellm_codex_oauth_provider.responses_api import CodexResponsesAPIConfig
-from tests.support.fake_codex import HttpError, Turn
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError, Turn
 
 HOSTED_TOOLS = [
     {"type": "web_search", "external_web_access": True, "search_content_types": ["text"]},
@@ -231,7 +231,7 @@ async def test_async_drop_in_client_responses_create(stack):
 def test_only_codex_providers_get_the_config(provider):
     from litellm.utils import ProviderConfigManager
 
-    assert responses_compat.installed()
+    assert responses_route.installed()
     assert isinstance(
         ProviderConfigManager.get_provider_responses_api_config(provider="codex"), CodexResponsesAPIConfig
     )
@@ -250,8 +250,8 @@ def test_where_litellm_has_no_lookup_the_bridge_stays_and_says_so(monkeypatch, c
 
     monkeypatch.setattr(litellm.utils, "ProviderConfigManager", NoLookup)
     caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider")
-    assert responses_compat.install() is False
-    assert not responses_compat.installed()
+    assert responses_route.install(CodexAuthProvider) is False
+    assert not responses_route.installed()
     assert any("chat bridge" in r.getMessage() for r in caplog.records)
 
 

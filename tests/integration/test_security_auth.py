@@ -27,16 +27,16 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexAuthRefreshUnavailableError,
     CodexAuthTokenError,
 )
-from tests.support.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.fifo import FifoWatch
-from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 FAST = RefreshPolicy(backoff=0.01)
 OTHER_UID = 54321
 
 
-# --------------------------------------------------------------------------- item 2: nothing can stall a read
+# --------------------------------------------------------------------------- nothing can stall a read
 
 
 @pytest.mark.usefixtures("provider")
@@ -118,7 +118,7 @@ def test_doctor_refuses_a_fifo_login_instead_of_hanging(tmp_path: Path) -> None:
     assert "FIFO" in result.output
 
 
-# --------------------------------------------------------------------------- item 6: symlinks
+# --------------------------------------------------------------------------- symlinks
 
 
 def _linked_login(fake: FakeCodexBackend, tmp_path: Path, home: Path) -> Path:
@@ -186,7 +186,7 @@ def test_a_symlinked_lock_file_is_never_followed(fake: FakeCodexBackend, tmp_pat
     assert read_auth_file(home) == old  # the refresh token was not spent
 
 
-# --------------------------------------------------------------------------- item 11: loose login files
+# --------------------------------------------------------------------------- loose login files
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -1,7 +1,7 @@
 """Limits the provider keeps in any process: bounded login pools, capped `n`, redacted upstream text.
 
 The proxy-level attacks (a request choosing a login, a backend URL or a file) are in
-tests/e2e/test_security_e2e.py; these are the same rules seen from Python.
+tests/e2e/test_proxy_security.py; these are the same rules seen from Python.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from litellm_codex_oauth_provider.constants import MAX_LOGIN_POOLS
 from litellm_codex_oauth_provider.deployment import resolve_login
 from litellm_codex_oauth_provider.exceptions import CodexAuthTokenError
 from litellm_codex_oauth_provider.log import redact
-from tests.support.logins import make_access_token
+from litellm_codex_oauth_provider.testing.fake_codex import HttpError
+from litellm_codex_oauth_provider.testing.logins import make_access_token
 
 ASK = [{"role": "user", "content": "hi"}]
 
@@ -68,7 +69,6 @@ def test_token_shapes_are_redacted():
 
 
 def test_upstream_error_text_is_redacted_before_litellm_sees_it(codex_home, fake, provider):
-    from tests.support.fake_codex import HttpError
 
     token = make_access_token(account_id="acct-leak")
     fake.enqueue(HttpError(500, {"error": {"message": f"upstream echoed Bearer {token}", "code": "x"}}))

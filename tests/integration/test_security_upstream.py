@@ -1,6 +1,6 @@
 """What the package caches and what servers send it: a tampered cache, huge answers, answers that drip.
 
-The fake backend (tests/support/fake_codex.py) plays the hostile server over real sockets.
+The fake backend (`litellm_codex_oauth_provider.testing.fake_codex`) plays the hostile server over real sockets.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
 from litellm_codex_oauth_provider.exceptions import CodexAuthRefreshUnavailableError
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog
-from litellm_codex_oauth_provider.models.stores import CatalogStore, PromptStore
-from tests.support.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.models.catalog_store import CatalogStore
+from litellm_codex_oauth_provider.models.prompt_store import PromptStore
+from litellm_codex_oauth_provider.testing.fake_codex import Abuse, AbuseRecord, FakeCodexBackend, HttpError
+from litellm_codex_oauth_provider.testing.logins import read_auth_file
 from tests.support.fifo import FifoWatch
-from tests.support.logins import read_auth_file
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -41,7 +42,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-# --------------------------------------------------------------------------- item 10: the catalog cache
+# --------------------------------------------------------------------------- the catalog cache
 
 
 def _tamper(cache: Path, fetched_at: float) -> None:
@@ -115,7 +116,7 @@ def test_a_fifo_in_the_cache_is_skipped_not_read(client, fake: FakeCodexBackend)
     assert fake.models_requests == 2
 
 
-# --------------------------------------------------------------------------- item 9: hostile upstreams
+# --------------------------------------------------------------------------- hostile upstreams
 
 FLOOD = 64 << 20  # 64 MiB of whitespace after a valid JSON answer: still valid JSON, so only a cap stops it
 
@@ -167,7 +168,7 @@ def _catalog_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_a_flooding_catalog_is_read_only_up_to_the_cap(client, fake: FakeCodexBackend, caplog) -> None:
-    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.stores")
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.catalog_store")
     fake.models_abuse = Abuse(pad_bytes=FLOOD)
     catalog = CatalogStore().catalog(client)
     assert catalog.source == "bundled"
@@ -180,7 +181,7 @@ def test_a_flooding_catalog_is_read_only_up_to_the_cap(client, fake: FakeCodexBa
 def test_a_dripping_catalog_is_cut_off_at_the_catalog_timeout(
     provider, codex_home, fake: FakeCodexBackend, caplog, monkeypatch, path: str
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.stores")
+    caplog.set_level(logging.WARNING, logger="litellm_codex_oauth_provider.models.catalog_store")
     monkeypatch.setenv("CODEX_CATALOG_TIMEOUT", "0.3")
     fake.models_abuse = Abuse(drip_seconds=0.01, drip_bytes=1024)  # over a second for the whole catalog
     if path == "sync":

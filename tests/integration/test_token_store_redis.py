@@ -31,9 +31,9 @@ from litellm_codex_oauth_provider.exceptions import (
     CodexTokenStoreError,
     CodexTokenStoreUnavailableError,
 )
-from tests.support.fake_codex import FakeCodexBackend
-from tests.support.logins import make_auth_json, read_auth_file, write_auth_json
-from tests.support.redis_server import RedisServer
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
+from litellm_codex_oauth_provider.testing.logins import make_auth_json, read_auth_file, write_auth_json
+from litellm_codex_oauth_provider.testing.redis_server import RedisServer
 
 KEY = "test-token-store-key-0123456789abcdef"
 TOKENS_KEY = "codex-litellm:{acct-123}:tokens"

@@ -15,6 +15,27 @@ CODEX_CLI_VERSION = (
 )  # override to try another release
 NPM_PACKAGE = f"@openai/codex@{CODEX_CLI_VERSION}"
 
+# Features that would reach chatgpt.com (analytics, connectors, plugins, suggestions) stay off:
+# the CLI may talk only to the local server a test points it at.
+OFFLINE_SETTINGS = """\
+[analytics]
+enabled = false
+
+[features]
+apps = false
+plugins = false
+remote_plugin = false
+plugin_sharing = false
+tool_suggest = false
+"""
+
+
+def write_cli_config(codex_home: Path, config: str) -> Path:
+    """Write `codex_home/config.toml`: `config` (model, provider) and the settings that keep the CLI offline."""
+    path = codex_home / "config.toml"
+    path.write_text(config.rstrip("\n") + "\n\n" + OFFLINE_SETTINGS, encoding="utf-8")
+    return path
+
 
 def _install_dir() -> Path:
     """`CODEX_INTEROP_DIR`, else a folder under the system temp dir that later runs reuse."""

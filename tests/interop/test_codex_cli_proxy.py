@@ -1,7 +1,7 @@
 """The real Codex CLI pointed at the LiteLLM proxy (a subprocess), which talks to the fake backend.
 
-The CLI speaks the Responses API to the proxy's `/v1/responses` (`wire_api = "responses"`), as
-PROTOCOL.md describes for teams sharing one plan through a proxy. A turn with a tool call must
+The CLI speaks the Responses API to the proxy's `/v1/responses` (`wire_api = "responses"`), the
+setup of a team that shares one plan through a proxy. A turn with a tool call must
 reach the backend as the CLI sent it: the follow-up carries the first turn's reasoning item with
 the same `encrypted_content`, the CLI's Codex prompt is in the request once, and the CLI's
 `web_search` tool arrives.
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend, Turn
 from tests.e2e.proxy import MASTER_KEY, backend_env, running_proxy
-from tests.support.fake_codex import FakeCodexBackend, Turn
+from tests.interop.conftest import write_cli_config
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 
-# Features that would reach chatgpt.com stay off: the CLI may talk to the proxy only.
 CONFIG = """\
 model = "codex/gpt-5.5"
 model_provider = "litellm"
@@ -33,16 +33,6 @@ name = "LiteLLM"
 base_url = "{url}/v1"
 env_key = "LITELLM_API_KEY"
 wire_api = "responses"
-
-[analytics]
-enabled = false
-
-[features]
-apps = false
-plugins = false
-remote_plugin = false
-plugin_sharing = false
-tool_suggest = false
 """
 ENCRYPTED = "enc-cli-turn-1-" + "x" * 64
 TOOL_OUTPUT = "hi-from-the-tool"
@@ -74,7 +64,7 @@ def test_codex_cli_tool_turn_through_the_proxy_loses_nothing(codex_cli: Path, tm
         )
         env = backend_env(fake, tmp_path / "cache", proxy_home)
         with running_proxy(env, log=tmp_path / "proxy.log") as url:
-            (cli_home / "config.toml").write_text(CONFIG.format(url=url))
+            write_cli_config(cli_home, CONFIG.format(url=url))
             done = _run_cli(codex_cli, cli_home, workdir, "run the echo command")
         turns = [r for r in fake.requests if r.path.endswith("/responses")]
 

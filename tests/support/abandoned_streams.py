@@ -1,6 +1,6 @@
 """Child program for tests/integration/test_dropin_streams.py: abandon streams, keep calling, never hang.
 
-Runs the loop issue 12 reported (start a stream, read one chunk, break without closing, make a
+Runs the loop that once hung a caller (start a stream, read one chunk, break without closing, make a
 non-streamed call) against a fake backend started here, with the garbage collector made to run
 at every chance, so a finalizer that closes an abandoned stream under httpx's pool lock (held by
 the next request in the same thread) deadlocks at once instead of in one run out of five.
@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     mode, rounds = argv[0], int(argv[1])
     faulthandler.enable()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
-    from tests.support.fake_codex import FakeCodexBackend
+    from litellm_codex_oauth_provider.testing.fake_codex import FakeCodexBackend
 
     with tempfile.TemporaryDirectory() as tmp, FakeCodexBackend(record=False) as fake:
         home = Path(tmp) / "codex-home"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,8 +16,8 @@ from litellm_codex_oauth_provider.models.ids import resolve_model
 from litellm_codex_oauth_provider.request import reasoning
 from litellm_codex_oauth_provider.request.body import build_request
 from litellm_codex_oauth_provider.request.reasoning import clamp_effort, resolve_effort
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8")), source="live")
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from litellm_codex_oauth_provider import log
 from litellm_codex_oauth_provider.constants import REASONING_EFFORTS
 from litellm_codex_oauth_provider.exceptions import CodexModelError
-from litellm_codex_oauth_provider.models import ids as model_map
+from litellm_codex_oauth_provider.models import ids
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, bundled_catalog
 from litellm_codex_oauth_provider.models.ids import (
     RETIRED_ALIASES,
@@ -20,8 +20,8 @@ from litellm_codex_oauth_provider.models.ids import (
     normalize_model,
     resolve_model,
 )
+from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
-REFERENCE = Path(__file__).parents[1] / "support" / "data" / "models.json"
 LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8")), source="live")
 BUNDLED = bundled_catalog()
 KNOWN = sorted({*LIVE.slugs, *BUNDLED.slugs, *RETIRED_ALIASES})
@@ -29,9 +29,9 @@ KNOWN = sorted({*LIVE.slugs, *BUNDLED.slugs, *RETIRED_ALIASES})
 
 @pytest.fixture(autouse=True)
 def _fresh_log_once_state():
-    model_map._logged.clear()
+    log._logged.clear()
     yield
-    model_map._logged.clear()
+    log._logged.clear()
 
 
 def resolve(model: str, catalog: ModelCatalog = LIVE) -> ModelSpec:
@@ -113,7 +113,7 @@ def test_every_catalog_slug_resolves_to_its_catalog_entry(slug: str, effort: str
 @given(text=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-/", max_size=40))
 def test_the_parser_never_crashes_and_keeps_what_it_does_not_cut(text: str) -> None:
     spec = normalize_model(text, KNOWN)
-    assert spec.slug.lower() in model_map.strip_provider_prefix(text.strip()).lower()
+    assert spec.slug.lower() in ids.strip_provider_prefix(text.strip()).lower()
     assert spec.effort is None or spec.effort in REASONING_EFFORTS
 
 
@@ -147,7 +147,7 @@ def test_a_listed_model_is_sent_as_written_even_if_it_has_a_successor() -> None:
 
 
 def test_upgrade_cycles_end() -> None:
-    assert model_map.successor("a", LIVE, {"a": "b", "b": "a"}) is None
+    assert ids.successor("a", LIVE, {"a": "b", "b": "a"}) is None
 
 
 # -- unknown ids ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Request building: chat calls → the body the Codex backend accepts (PROTOCOL.md, "Body")."""
+"""Request building: chat calls → the body the Codex backend accepts."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from litellm_codex_oauth_provider.models.catalog import bundled_catalog
 from litellm_codex_oauth_provider.models.ids import normalize_model
-from litellm_codex_oauth_provider.request import items as adapter
 from litellm_codex_oauth_provider.request.body import build_request
+from litellm_codex_oauth_provider.request.items import system_text
 
 CATALOG = bundled_catalog()
 
@@ -168,7 +168,7 @@ def test_fast_suffix_sends_priority_tier():
 
 @pytest.mark.parametrize("content", ["plain", [{"type": "text", "text": "plain"}]])
 def test_system_text_accepts_strings_and_parts(content):
-    assert adapter.system_text([{"role": "system", "content": content}]) == "plain"
+    assert system_text([{"role": "system", "content": content}]) == "plain"
 
 
 def test_web_search_options_become_the_backends_web_search_tool():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import platform
 import random
 import re
 import ssl
@@ -22,10 +21,11 @@ from typing import Any
 
 import httpx
 
-from .. import __version__, settings
 from .. import constants as C
+from .. import settings
 from ..bounded import LimitExceeded, aread_capped, budget, buffered
 from ..exceptions import LOGIN_HINT, CodexAuthRefreshError, CodexAuthRefreshUnavailableError
+from ..protocol import ACCEPT_JSON, codex_headers
 
 _FINAL_REASONS = {
     "refresh_token_reused": (
@@ -67,33 +67,6 @@ def _refused(response: httpx.Response, path: Path) -> CodexAuthRefreshError:
 
 def _transient(status: int) -> bool:
     return status in (408, 429) or status >= 500
-
-
-#: `b"ok"` as a zstd frame: httpx reads zstd only with the optional `zstandard` package installed.
-_ZSTD_SAMPLE = bytes.fromhex("28b52ffd20021100006f6b")
-
-
-@functools.cache
-def _token_headers() -> dict[str, str]:
-    """What the Codex CLI sends the token endpoint: its originator, a Codex-style user agent, `zstd,gzip`.
-
-    Built from the protocol constants here: the transport, which sends the same facts to the
-    backend, sits above auth and is never imported by it.
-    """
-    probe = httpx.Response(200, headers={"content-encoding": "zstd"}, content=_ZSTD_SAMPLE)
-    try:
-        zstd = probe.read() == b"ok"
-    except httpx.DecodingError:
-        zstd = False
-    return {
-        "originator": C.ORIGINATOR,
-        "user-agent": (
-            f"{C.ORIGINATOR}/{C.CODEX_CLIENT_VERSION} ({platform.system()} {platform.release()}; "
-            f"{platform.machine()}) litellm-codex-oauth-provider/{__version__}"
-        ),
-        "accept": "application/json",
-        "accept-encoding": "zstd,gzip" if zstd else "gzip",
-    }
 
 
 def _scrub(text: str, *secrets: str | None) -> str:
@@ -191,7 +164,7 @@ def _post_within(url: str, body: dict[str, Any], deadline: float) -> httpx.Respo
     async def post() -> httpx.Response:
         async with (
             httpx.AsyncClient(
-                timeout=budget(deadline), headers=_token_headers(), verify=_ssl_context()
+                timeout=budget(deadline), headers=codex_headers(ACCEPT_JSON), verify=_ssl_context()
             ) as client,
             client.stream("POST", url, json=body) as response,
         ):

@@ -230,7 +230,7 @@ class Doctor:
         import httpx
 
         from ..exceptions import CodexAuthError
-        from ..models.stores import CatalogStore
+        from ..models.catalog_store import CatalogStore
         from ..transport import CodexOpenAIClient
 
         store = CatalogStore()

@@ -61,7 +61,7 @@ def models(login: LoginChoice, as_json: bool, show_all: bool, refresh: bool) -> 
 
 def fetch_catalog(manager: CodexTokenManager, *, refresh: bool) -> ModelCatalog:
     """The catalog as the provider would read it; `refresh` asks the backend even if the cache is fresh."""
-    from ..models.stores import CatalogStore
+    from ..models.catalog_store import CatalogStore
     from ..transport import CodexOpenAIClient
 
     client = CodexOpenAIClient(base_url=settings.api_base(), token_manager=manager, max_retries=0)

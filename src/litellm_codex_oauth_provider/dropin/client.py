@@ -10,71 +10,55 @@
 
 A thin layer: each call is `litellm.completion` / `acompletion` with the provider registered as
 `codex` (the login is passed per call, so clients for different logins share the provider and
-its connection pools), and the result is converted to the openai package's own types with
-`model_validate`: `ChatCompletion`, `ChatCompletionChunk`, `Model`, and its exception classes
-(`RateLimitError`, `AuthenticationError`, `BadRequestError`, `APITimeoutError`,
-`APIConnectionError`, `InternalServerError`, …). Model names may omit the `codex/` prefix.
+its connection pools), and the result is converted to the openai package's own types
+(convert.py) and exceptions (errors.py). Model names may omit the `codex/` prefix.
 `responses.create` is `litellm.responses` / `aresponses`, which reach the backend as Responses
-requests (`responses_api.py`); the answer is openai's `Response` or its stream events, built the
-way the openai package builds them from a server's JSON.
+requests (`responses_api.py`). The sync and async clients differ only in how they wait: every
+decision (the call's arguments, whether to retry, how to convert) is made once, here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from os import PathLike
 from typing import Any, TypeVar
 
 import httpx
 import litellm
 import openai
-import pydantic
 from openai.pagination import AsyncPage, SyncPage
 from openai.types import Model
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openai.types.responses import Response, ResponseStreamEvent
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 
 from .. import settings
 from ..constants import DEFAULT_API_BASE, ENV_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
-from ..exceptions import CodexAuthError, CodexBackendURLError, CodexUnknownModelError
-from ..litellm_glue import patches as litellm_compat
-from ..models.catalog import ModelCatalog, ModelInfo
+from ..exceptions import CodexBackendURLError, CodexUnknownModelError
+from ..litellm_glue import patches
+from ..models.catalog import ModelCatalog
 from ..models.ids import strip_provider_prefix
 from ..provider import CodexAuthProvider, codex_auth_provider
-from ..transport import backoff_seconds
+from ..retries import RetryBudget, pause
+from .convert import (
+    listed_models,
+    to_chat_completion,
+    to_chat_completion_chunk,
+    to_model,
+    to_response,
+    to_response_event,
+)
+from .errors import failure_of, openai_errors, raise_openai_error, to_openai_error
 from .streams import AsyncCodexStream, CodexStream
 
 __all__ = ["AsyncCodexClient", "AsyncCodexStream", "CodexClient", "CodexStream", "to_openai_error"]
 
-try:  # how the openai package turns a server's JSON into its types (loosely, as the API evolves)
-    from openai._models import construct_type_unchecked as _construct
-except ImportError:  # pragma: no cover - another openai layout: strict validation instead
-    _construct = None
-
 T = TypeVar("T")
-E = TypeVar("E", bound=BaseException)
 Timeout = float | httpx.Timeout | None
 
 _REGISTRATION_LOCK = threading.Lock()
-_FALLBACK_REQUEST = httpx.Request("POST", "https://chatgpt.com/backend-api/codex/responses")
-#: LiteLLM wraps an error raised while a stream is read; absent from some versions.
-_MID_STREAM: type[BaseException] | None = getattr(litellm.exceptions, "MidStreamFallbackError", None)
-_LITELLM_PREFIX = re.compile(r"^(?:litellm\.\w+:\s*)+")
-#: openai's exception class for each status it names; other 5xx are InternalServerError.
-_BY_STATUS: dict[int, type[openai.APIStatusError]] = {
-    400: openai.BadRequestError,
-    401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
-    404: openai.NotFoundError,
-    409: openai.ConflictError,
-    422: openai.UnprocessableEntityError,
-    429: openai.RateLimitError,
-}
 
 
 # --------------------------------------------------------------------------- the provider behind it
@@ -83,7 +67,7 @@ _BY_STATUS: dict[int, type[openai.APIStatusError]] = {
 def registered_provider() -> CodexAuthProvider:
     """The provider LiteLLM routes `codex/…` to; registers `codex_auth_provider` when none is."""
     with _REGISTRATION_LOCK:
-        handler = litellm_compat.routed_handler(PROVIDER_NAME)
+        handler = patches.routed_handler(PROVIDER_NAME)
         if isinstance(handler, CodexAuthProvider):
             return handler
         if handler is not None:
@@ -145,202 +129,174 @@ def codex_base_url(base_url: str | httpx.URL | None, *, codex_backend: bool = Fa
     )
 
 
-# --------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------- retries
 
 
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None) or str(exc)
-    return _LITELLM_PREFIX.sub("", str(text)).strip() or type(exc).__name__
+class _Attempts:
+    """Whether `responses.create` tries again, and after how long; the clients' loops only wait and call.
 
-
-def _response_for(exc: BaseException, status: int) -> httpx.Response:
-    """The exception's HTTP response, with a request attached (openai's classes read both)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, httpx.Response):
-        try:
-            response.request  # noqa: B018 - raises when the response has no request
-            return response
-        except RuntimeError:
-            return httpx.Response(status, headers=response.headers, request=_FALLBACK_REQUEST)
-    return httpx.Response(status, request=_FALLBACK_REQUEST)
-
-
-def _request_for(exc: BaseException) -> httpx.Request:
-    request = getattr(exc, "request", None)
-    return request if isinstance(request, httpx.Request) else _FALLBACK_REQUEST
-
-
-def _body(exc: BaseException, message: str) -> dict[str, Any]:
-    body = getattr(exc, "body", None)
-    error = dict(body.get("error", body)) if isinstance(body, dict) else {}
-    if not isinstance(error.get("message"), str):
-        error["message"] = message
-    if isinstance(exc, litellm.ContextWindowExceededError):
-        error.setdefault("code", "context_length_exceeded")
-    return error
-
-
-def to_openai_error(exc: BaseException) -> BaseException:
-    """LiteLLM's exception (or one of ours) as the openai package's own class; others are returned as they are.
-
-    LiteLLM's classes already subclass openai's, so `except openai.RateLimitError` catches them
-    either way; this makes `type(exc)` openai's too, with the same message, status, response and body.
+    Its request goes through LiteLLM's Responses handler, which has no retries of its own, so
+    this is the only layer (chat calls spend the provider's `RetryBudget` instead). Only passing
+    failures are retried (5xx, overload, timeout, broken connection), never a 4xx or a spent
+    plan; the wait is the server's `retry-after` (up to a minute), else the Codex CLI's backoff.
     """
-    if isinstance(exc, openai.APIError) and type(exc).__module__.split(".")[0] == "openai":
-        return exc
-    if _MID_STREAM is not None and isinstance(exc, _MID_STREAM):  # LiteLLM's wrapper of a stream's error
-        original = getattr(exc, "original_exception", None)
-        if isinstance(original, Exception):
-            return to_openai_error(original)
-    unknown = _cause_of_type(exc, CodexUnknownModelError)
-    if unknown is not None:
-        return _model_not_found(str(unknown))
-    message = _message(exc)
-    if isinstance(exc, CodexAuthError):
-        return openai.AuthenticationError(
-            message, response=httpx.Response(401, request=_FALLBACK_REQUEST), body={"message": message}
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        error: openai.APIError = openai.APITimeoutError(request=_request_for(exc))
-        error.message, error.args = message, (message,)
-        return error
-    if isinstance(exc, openai.APIConnectionError):
-        return openai.APIConnectionError(message=message, request=_request_for(exc))
-    if isinstance(exc, openai.APIError):
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int) and status >= 400:
-            cls = _BY_STATUS.get(status) or (
-                openai.InternalServerError if status >= 500 else openai.APIStatusError
-            )
-            return cls(message, response=_response_for(exc, status), body=_body(exc, message))
-        return openai.APIError(message, _request_for(exc), body=_body(exc, message))
-    return exc
+
+    def __init__(self, retries: int) -> None:
+        self._budget = RetryBudget(retries)
+
+    def delay(self, exc: Exception) -> float | None:
+        """Seconds to wait before the next attempt; `None` when `exc` is final."""
+        failure = failure_of(exc)
+        if failure is None or not failure.passing:
+            return None
+        taken = self._budget.spend()
+        if taken is None:
+            return None
+        return pause(taken, failure.retry_after)
 
 
-def _cause_of_type(exc: BaseException, kind: type[E]) -> E | None:
-    """`exc` or the first exception it was raised from that is a `kind` (LiteLLM keeps the chain)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.add(id(current))
-        current = current.__cause__
-    return None
+# --------------------------------------------------------------------------- the resources
 
 
-@contextlib.contextmanager
-def _openai_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        error = to_openai_error(exc)
-        if error is exc:
-            raise
-        raise error from exc
+class _Resource:
+    """`client.chat.completions`, `client.responses` or `client.models` of one client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
 
 
-def _retryable(error: BaseException) -> bool:
-    """Passing failures only: a spent plan (429) or a refused request does not get better by retrying."""
-    if isinstance(error, openai.APIConnectionError):  # includes timeouts
-        return True
-    return isinstance(error, openai.APIStatusError) and error.status_code >= 500
+class _Api(_Resource):
+    """The sync and async resources of one API share everything but the call to LiteLLM."""
+
+    #: The stream class answers are wrapped in (the sync or async one).
+    _stream: type[CodexStream] | type[AsyncCodexStream]
+    #: openai's type for one streamed part of the answer, and for the whole answer.
+    _chunk: Callable[[Any], Any]
+    _whole: Callable[[Any], Any]
+
+    def _answer(self, response: Any, stream: bool) -> Any:
+        """LiteLLM's answer as openai's: a stream of converted parts, or the converted whole."""
+        if stream:
+            return self._stream(response, self._chunk)
+        with openai_errors():
+            return self._whole(response)
 
 
-def _pause(attempt: int, error: BaseException) -> float:
-    """The Codex CLI's backoff, or the server's `retry-after` when it is short."""
-    response = getattr(error, "response", None)
-    retry_after = response.headers.get("retry-after") if isinstance(response, httpx.Response) else None
-    try:
-        seconds = float(retry_after) if retry_after is not None else None
-    except ValueError:
-        seconds = None
-    if seconds is not None and 0 <= seconds <= 60:
-        return seconds
-    return backoff_seconds(attempt)
+class _Chat:
+    def __init__(self, completions: Any) -> None:
+        self.completions = completions
 
 
-# --------------------------------------------------------------------------- conversion
+class _ChatCompletions(_Api):
+    _chunk = staticmethod(to_chat_completion_chunk)
+    _whole = staticmethod(to_chat_completion)
 
 
-def _is_omitted(value: Any) -> bool:
-    return isinstance(value, openai.NotGiven | openai.Omit)
+class _Completions(_ChatCompletions):
+    _stream = CodexStream
+
+    def create(
+        self, *, model: str, messages: Iterable[Any], stream: bool | None = False, **params: Any
+    ) -> ChatCompletion | CodexStream:
+        """`client.chat.completions.create(...)`: a `ChatCompletion`, or with `stream=True` a `CodexStream`.
+
+        Takes the openai parameters (`tools`, `tool_choice`, `response_format`, `n`,
+        `reasoning_effort`, `stream_options`, `extra_body`, `timeout`, …); those the Codex backend
+        rejects (`temperature`, `max_tokens`, …) are dropped by the provider.
+        """
+        kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
+        with openai_errors():
+            response = litellm.completion(**kwargs)
+        return self._answer(response, kwargs["stream"])
 
 
-def to_chat_completion(response: Any) -> ChatCompletion:
-    """A LiteLLM `ModelResponse` as openai's `ChatCompletion` (extra fields such as `reasoning_content` kept)."""
-    return ChatCompletion.model_validate(response.model_dump())
+class _AsyncCompletions(_ChatCompletions):
+    _stream = AsyncCodexStream
+
+    async def create(
+        self, *, model: str, messages: Iterable[Any], stream: bool | None = False, **params: Any
+    ) -> ChatCompletion | AsyncCodexStream:
+        """`await client.chat.completions.create(...)`: a `ChatCompletion`, or an `AsyncCodexStream`."""
+        kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
+        with openai_errors():
+            response = await litellm.acompletion(**kwargs)
+        return self._answer(response, kwargs["stream"])
 
 
-def to_chat_completion_chunk(chunk: Any) -> ChatCompletionChunk:
-    """A LiteLLM stream chunk as openai's `ChatCompletionChunk`.
-
-    The usage chunk (`stream_options={"include_usage": True}`) has no choices, as openai sends it.
-    """
-    data = chunk.model_dump()
-    choices = data.get("choices") or []
-    if data.get("usage") and all(_empty_choice(c) for c in choices):
-        data["choices"] = []
-    return ChatCompletionChunk.model_validate(data)
+class _ResponsesApi(_Api):
+    _chunk = staticmethod(to_response_event)
+    _whole = staticmethod(to_response)
 
 
-def _openai_object(data: Any, type_: Any) -> Any:
-    """`data` as the openai type, built as openai builds what a server sends: the backend omits
-    fields the openai models mark required (`usage.input_tokens_details.cache_write_tokens`)."""
-    if _construct is not None:
-        return _construct(value=data, type_=type_)
-    return pydantic.TypeAdapter(type_).validate_python(data)
+class _Responses(_ResponsesApi):
+    _stream = CodexStream
+
+    def create(self, *, model: str, stream: bool | None = False, **params: Any) -> Response | CodexStream:
+        """`client.responses.create(...)`: openai's `Response`, or with `stream=True` a `CodexStream` of its events.
+
+        The request reaches the backend as the Responses request it is (`responses_api.py`):
+        `input` items with reasoning `encrypted_content`, hosted tools such as `web_search`,
+        `include`, `text.format`. `previous_response_id` and `store=True` are refused (400):
+        the backend keeps no conversations, so send the whole `input` each turn.
+        """
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = self._client._retrying(lambda: litellm.responses(**kwargs))
+        return self._answer(response, kwargs["stream"])
 
 
-def to_response(response: Any) -> Response:
-    """LiteLLM's `ResponsesAPIResponse` as openai's `Response`."""
-    return _openai_object(response.model_dump(mode="json", warnings=False), Response)
+class _AsyncResponses(_ResponsesApi):
+    _stream = AsyncCodexStream
+
+    async def create(
+        self, *, model: str, stream: bool | None = False, **params: Any
+    ) -> Response | AsyncCodexStream:
+        """`await client.responses.create(...)`: openai's `Response`, or an `AsyncCodexStream` of its events."""
+        kwargs = self._client._request_kwargs(model, bool(stream), params)
+        response = await self._client._retrying(lambda: litellm.aresponses(**kwargs))
+        return self._answer(response, kwargs["stream"])
 
 
-def to_response_event(event: Any) -> ResponseStreamEvent:
-    """One of LiteLLM's Responses stream events as openai's (`ResponseCompletedEvent`, …)."""
-    # LiteLLM keeps a part it could not type as a dict; dumping it is fine, pydantic just warns.
-    data = event.model_dump(mode="json", warnings=False) if hasattr(event, "model_dump") else dict(event)
-    return _openai_object(data, ResponseStreamEvent)
+def _catalog_model(catalog: ModelCatalog, model: str) -> Model:
+    """One model of the catalog (hidden ones too); openai's 404 `model_not_found` when it has none such."""
+    info = catalog.get(strip_provider_prefix(model))
+    if info is None:
+        raise_openai_error(CodexUnknownModelError(f"The model `{model}` is not in the Codex model catalog"))
+    return to_model(info)
 
 
-def _empty_choice(choice: dict[str, Any]) -> bool:
-    delta = choice.get("delta") or {}
-    return choice.get("finish_reason") is None and not any(
-        delta.get(key) for key in ("content", "tool_calls", "function_call", "refusal", "reasoning_content")
-    )
+class _Models(_Resource):
+    def list(self) -> SyncPage[Model]:
+        """The models of the live catalog (the ones the Codex CLI lists), as openai `Model`s."""
+        return SyncPage[Model](data=listed_models(self._client._catalog()), object="list")
+
+    def retrieve(self, model: str) -> Model:
+        """One model of the catalog (hidden ones too); `openai.NotFoundError` when it has none such."""
+        return _catalog_model(self._client._catalog(), model)
 
 
-def to_model(info: ModelInfo) -> Model:
-    """A catalog entry as openai's `Model` (id without the `codex/` prefix); catalog facts as extra fields."""
-    return Model.model_validate(
-        {
-            "id": info.slug,
-            "object": "model",
-            "created": 0,
-            "owned_by": "openai",
-            "display_name": info.display_name,
-            "context_window": info.context_window,
-            "reasoning_efforts": list(info.efforts),
-            "default_reasoning_effort": info.default_effort,
-            "image_input": info.supports_vision,
-            "fast_tier": info.supports_fast,
-        }
-    )
+class _AsyncModelList:
+    """What `AsyncCodexClient.models.list()` returns: awaitable (an `AsyncPage`) and async-iterable."""
+
+    def __init__(self, client: AsyncCodexClient) -> None:
+        self._client = client
+
+    async def _page(self) -> AsyncPage[Model]:
+        return AsyncPage[Model](data=listed_models(await self._client._catalog()), object="list")
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[Model]]:
+        return self._page().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Model]:
+        for model in (await self._page()).data:
+            yield model
 
 
-def _listed_models(catalog: ModelCatalog) -> list[Model]:
-    return [to_model(info) for info in catalog.ordered() if info.listed]
+class _AsyncModels(_Resource):
+    def list(self) -> _AsyncModelList:
+        return _AsyncModelList(self._client)
 
-
-def _not_found(model: str) -> openai.NotFoundError:
-    return _model_not_found(f"The model `{model}` is not in the Codex model catalog")
-
-
-def _model_not_found(message: str) -> openai.NotFoundError:
-    """openai's answer to an unknown model: 404, `model_not_found`."""
-    body = {"message": message, "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
-    return openai.NotFoundError(message, response=httpx.Response(404, request=_FALLBACK_REQUEST), body=body)
+    async def retrieve(self, model: str) -> Model:
+        return _catalog_model(await self._client._catalog(), model)
 
 
 # --------------------------------------------------------------------------- the clients
@@ -362,6 +318,10 @@ class _Base:
     - `api_key`, `organization`, `project`: accepted for compatibility and ignored: the
       credential is always the Codex CLI login, and an API key is never sent anywhere.
     """
+
+    _completions_class: type[_Resource]
+    _models_class: type[_Resource]
+    _responses_class: type[_Resource]
 
     def __init__(
         self,
@@ -386,18 +346,6 @@ class _Base:
         self.chat = _Chat(self._completions_class(self))
         self.models = self._models_class(self)
         self.responses = self._responses_class(self)
-
-    @property
-    def _completions_class(self) -> type:  # the sync or async `chat.completions`
-        raise NotImplementedError
-
-    @property
-    def _models_class(self) -> type:
-        raise NotImplementedError
-
-    @property
-    def _responses_class(self) -> type:
-        raise NotImplementedError
 
     def _options(self) -> dict[str, Any]:
         return {
@@ -443,14 +391,13 @@ class _Base:
             kwargs["timeout"] = timeout
         return kwargs
 
-    def _retries(self) -> int:
+    def _attempts(self) -> _Attempts:
         """`responses.create`'s retries: `max_retries`, else none (LiteLLM's handler has no budget of ours)."""
-        return max(0, int(self.max_retries or 0))
+        return _Attempts(max(0, int(self.max_retries or 0)))
 
-    def _pool(self) -> Any:
-        pool = self._provider.pool_for(self.auth_file, self.codex_home)
-        pool.token_manager.load()  # a missing login fails here, not as a silently bundled catalog
-        return pool
+    def _login(self) -> dict[str, str | None]:
+        """The login and backend, as the provider's catalog methods take them."""
+        return {"auth_file": self.auth_file, "codex_home": self.codex_home, "api_base": self.base_url}
 
     def close(self) -> None:
         """Nothing to release: the connection pools belong to the provider and are shared."""
@@ -462,39 +409,24 @@ class CodexClient(_Base):
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
 
-    @property
-    def _completions_class(self) -> type:
-        return _Completions
-
-    @property
-    def _models_class(self) -> type:
-        return _Models
-
-    @property
-    def _responses_class(self) -> type:
-        return _Responses
+    _completions_class = _Completions
+    _models_class = _Models
+    _responses_class = _Responses
 
     def _retrying(self, call: Callable[[], T]) -> T:
-        """`responses.create`'s retries: its request goes through LiteLLM's Responses handler, which
-        has no retries of its own, so this is the only layer (chat calls use the provider's budget)."""
-        retries = self._retries()
-        for attempt in range(retries + 1):
+        attempts = self._attempts()
+        while True:
             try:
                 return call()
             except Exception as exc:
-                error = to_openai_error(exc)
-                if attempt < retries and _retryable(error):
-                    time.sleep(_pause(attempt, error))
-                    continue
-                if error is exc:
-                    raise
-                raise error from exc
-        raise AssertionError("unreachable")
+                delay = attempts.delay(exc)
+                if delay is None:
+                    raise_openai_error(exc)
+            time.sleep(delay)
 
     def _catalog(self) -> ModelCatalog:
-        with _openai_errors():
-            pool = self._pool()
-            return self._provider.catalogs.catalog(pool.sync_client(settings.api_base(self.base_url)))
+        with openai_errors():
+            return self._provider.models(**self._login())
 
     def __enter__(self) -> CodexClient:
         return self
@@ -509,38 +441,24 @@ class AsyncCodexClient(_Base):
     Options: `codex_home` / `auth_file`, `base_url`, `timeout`, `max_retries` (see `_Base`).
     """
 
-    @property
-    def _completions_class(self) -> type:
-        return _AsyncCompletions
-
-    @property
-    def _models_class(self) -> type:
-        return _AsyncModels
-
-    @property
-    def _responses_class(self) -> type:
-        return _AsyncResponses
+    _completions_class = _AsyncCompletions
+    _models_class = _AsyncModels
+    _responses_class = _AsyncResponses
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """See `CodexClient._retrying`."""
-        retries = self._retries()
-        for attempt in range(retries + 1):
+        attempts = self._attempts()
+        while True:
             try:
                 return await call()
             except Exception as exc:
-                error = to_openai_error(exc)
-                if attempt < retries and _retryable(error):
-                    await asyncio.sleep(_pause(attempt, error))
-                    continue
-                if error is exc:
-                    raise
-                raise error from exc
-        raise AssertionError("unreachable")
+                delay = attempts.delay(exc)
+                if delay is None:
+                    raise_openai_error(exc)
+            await asyncio.sleep(delay)
 
     async def _catalog(self) -> ModelCatalog:
-        with _openai_errors():
-            pool = await asyncio.to_thread(self._pool)  # reads the login: never on the event loop
-            return await self._provider.catalogs.acatalog(pool.async_client(settings.api_base(self.base_url)))
+        with openai_errors():
+            return await self._provider.amodels(**self._login())
 
     async def close(self) -> None:  # type: ignore[override]
         """Nothing to release: the connection pools belong to the provider and are shared."""
@@ -552,128 +470,5 @@ class AsyncCodexClient(_Base):
         await self.close()
 
 
-class _Chat:
-    def __init__(self, completions: Any) -> None:
-        self.completions = completions
-
-
-class _Completions:
-    def __init__(self, client: CodexClient) -> None:
-        self._client = client
-
-    def create(
-        self, *, model: str, messages: Iterable[Any], stream: bool | None = False, **params: Any
-    ) -> ChatCompletion | CodexStream:
-        """`client.chat.completions.create(...)`: a `ChatCompletion`, or with `stream=True` a `CodexStream`.
-
-        Takes the openai parameters (`tools`, `tool_choice`, `response_format`, `n`,
-        `reasoning_effort`, `stream_options`, `extra_body`, `timeout`, …); those the Codex backend
-        rejects (`temperature`, `max_tokens`, …) are dropped by the provider.
-        """
-        kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
-        with _openai_errors():
-            response = litellm.completion(**kwargs)
-        if kwargs["stream"]:
-            return CodexStream(response, to_chat_completion_chunk, to_openai_error)
-        with _openai_errors():
-            return to_chat_completion(response)
-
-
-class _AsyncCompletions:
-    def __init__(self, client: AsyncCodexClient) -> None:
-        self._client = client
-
-    async def create(
-        self, *, model: str, messages: Iterable[Any], stream: bool | None = False, **params: Any
-    ) -> ChatCompletion | AsyncCodexStream:
-        """`await client.chat.completions.create(...)`: a `ChatCompletion`, or an `AsyncCodexStream`."""
-        kwargs = self._client._call_kwargs(model, messages, bool(stream), params)
-        with _openai_errors():
-            response = await litellm.acompletion(**kwargs)
-        if kwargs["stream"]:
-            return AsyncCodexStream(response, to_chat_completion_chunk, to_openai_error)
-        with _openai_errors():
-            return to_chat_completion(response)
-
-
-class _Responses:
-    def __init__(self, client: CodexClient) -> None:
-        self._client = client
-
-    def create(self, *, model: str, stream: bool | None = False, **params: Any) -> Response | CodexStream:
-        """`client.responses.create(...)`: openai's `Response`, or with `stream=True` a `CodexStream` of its events.
-
-        The request reaches the backend as the Responses request it is (`responses_api.py`):
-        `input` items with reasoning `encrypted_content`, hosted tools such as `web_search`,
-        `include`, `text.format`. `previous_response_id` and `store=True` are refused (400):
-        the backend keeps no conversations, so send the whole `input` each turn.
-        """
-        kwargs = self._client._request_kwargs(model, bool(stream), params)
-        response = self._client._retrying(lambda: litellm.responses(**kwargs))
-        if kwargs["stream"]:
-            return CodexStream(response, to_response_event, to_openai_error)
-        with _openai_errors():
-            return to_response(response)
-
-
-class _AsyncResponses:
-    def __init__(self, client: AsyncCodexClient) -> None:
-        self._client = client
-
-    async def create(
-        self, *, model: str, stream: bool | None = False, **params: Any
-    ) -> Response | AsyncCodexStream:
-        """`await client.responses.create(...)`: openai's `Response`, or an `AsyncCodexStream` of its events."""
-        kwargs = self._client._request_kwargs(model, bool(stream), params)
-        response = await self._client._retrying(lambda: litellm.aresponses(**kwargs))
-        if kwargs["stream"]:
-            return AsyncCodexStream(response, to_response_event, to_openai_error)
-        with _openai_errors():
-            return to_response(response)
-
-
-class _Models:
-    def __init__(self, client: CodexClient) -> None:
-        self._client = client
-
-    def list(self) -> SyncPage[Model]:
-        """The models of the live catalog (the ones the Codex CLI lists), as openai `Model`s."""
-        return SyncPage[Model](data=_listed_models(self._client._catalog()), object="list")
-
-    def retrieve(self, model: str) -> Model:
-        """One model of the catalog (hidden ones too); `openai.NotFoundError` when it has none such."""
-        info = self._client._catalog().get(strip_provider_prefix(model))
-        if info is None:
-            raise _not_found(model)
-        return to_model(info)
-
-
-class _AsyncModelList:
-    """What `AsyncCodexClient.models.list()` returns: awaitable (an `AsyncPage`) and async-iterable."""
-
-    def __init__(self, client: AsyncCodexClient) -> None:
-        self._client = client
-
-    async def _page(self) -> AsyncPage[Model]:
-        return AsyncPage[Model](data=_listed_models(await self._client._catalog()), object="list")
-
-    def __await__(self) -> Generator[Any, None, AsyncPage[Model]]:
-        return self._page().__await__()
-
-    async def __aiter__(self) -> AsyncIterator[Model]:
-        for model in (await self._page()).data:
-            yield model
-
-
-class _AsyncModels:
-    def __init__(self, client: AsyncCodexClient) -> None:
-        self._client = client
-
-    def list(self) -> _AsyncModelList:
-        return _AsyncModelList(self._client)
-
-    async def retrieve(self, model: str) -> Model:
-        info = (await self._client._catalog()).get(strip_provider_prefix(model))
-        if info is None:
-            raise _not_found(model)
-        return to_model(info)
+def _is_omitted(value: Any) -> bool:
+    return isinstance(value, openai.NotGiven | openai.Omit)

@@ -1,6 +1,7 @@
 """`CodexStream` / `AsyncCodexStream`: the drop-in client's streams, closed deterministically.
 
-They iterate LiteLLM's stream of the turn and give openai `ChatCompletionChunk`s. The backend
+They iterate LiteLLM's stream of the turn and give openai's types (`ChatCompletionChunk`s, or
+Responses stream events); a failure while reading leaves as openai's exception class. The backend
 stream behind them is closed when the turn ends, when it fails, on `close()` (and `with` /
 `async with`), and, for a stream the caller dropped unclosed (`for chunk in ...: break`),
 from `__del__` without blocking: the close is handed to the closer thread (sync) or scheduled
@@ -19,9 +20,9 @@ from typing import Any
 from openai.types.chat import ChatCompletionChunk
 
 from ..stream_lifetime import aclose_later, close_later, ensure_closer
+from .errors import raise_openai_error
 
 Convert = Callable[[Any], ChatCompletionChunk]
-MapError = Callable[[BaseException], BaseException]
 
 
 def _sync_closer(chunks: Any) -> Callable[[], Any] | None:
@@ -45,22 +46,14 @@ async def _aclose(chunks: Any) -> None:
                 return
 
 
-def _raise_mapped(exc: Exception, map_error: MapError) -> None:
-    error = map_error(exc)
-    if error is exc:
-        raise exc
-    raise error from exc
-
-
 class CodexStream(Iterator[ChatCompletionChunk]):
     """Iterates `ChatCompletionChunk`s, like `openai.Stream`; closing it stops the backend stream."""
 
-    def __init__(self, chunks: Any, convert: Convert, map_error: MapError) -> None:
+    def __init__(self, chunks: Any, convert: Convert) -> None:
         ensure_closer()
         self._chunks = chunks
         self._iterator = iter(chunks)
         self._convert = convert
-        self._map_error = map_error
         self._closed = False
 
     def __iter__(self) -> Iterator[ChatCompletionChunk]:
@@ -77,8 +70,7 @@ class CodexStream(Iterator[ChatCompletionChunk]):
         except Exception as exc:
             with contextlib.suppress(Exception):
                 self.close()
-            _raise_mapped(exc, self._map_error)
-            raise  # pragma: no cover - _raise_mapped always raises
+            raise_openai_error(exc)
 
     def close(self) -> None:
         """Stop the backend stream now; idempotent."""
@@ -107,11 +99,10 @@ class CodexStream(Iterator[ChatCompletionChunk]):
 class AsyncCodexStream(AsyncIterator[ChatCompletionChunk]):
     """`async for` over `ChatCompletionChunk`s, like `openai.AsyncStream`; made inside a running loop."""
 
-    def __init__(self, chunks: Any, convert: Convert, map_error: MapError) -> None:
+    def __init__(self, chunks: Any, convert: Convert) -> None:
         self._chunks = chunks
         self._iterator = chunks.__aiter__()
         self._convert = convert
-        self._map_error = map_error
         self._loop = asyncio.get_running_loop()
         self._closed = False
 
@@ -129,8 +120,7 @@ class AsyncCodexStream(AsyncIterator[ChatCompletionChunk]):
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await self.close()
-            _raise_mapped(exc, self._map_error)
-            raise  # pragma: no cover - _raise_mapped always raises
+            raise_openai_error(exc)
 
     async def close(self) -> None:
         """Stop the backend stream now; idempotent."""

@@ -21,17 +21,20 @@ from typing import Any
 
 import litellm
 
+from ..responses_api import CodexResponsesAPIConfig
+
 logger = logging.getLogger(__name__)
+
+#: The provider class `install` was given (this module never imports the provider).
+_handler_type: type | None = None
 
 
 def codex_handler(provider: Any) -> Any:
     """The `CodexAuthProvider` registered under `provider` in `litellm.custom_provider_map`, if any."""
-    from ..provider import CodexAuthProvider
-
     name = getattr(provider, "value", provider)
     for entry in litellm.custom_provider_map or []:
         handler = entry.get("custom_handler")
-        if entry.get("provider") == name and isinstance(handler, CodexAuthProvider):
+        if entry.get("provider") == name and _handler_type is not None and isinstance(handler, _handler_type):
             return handler
     return None
 
@@ -52,8 +55,11 @@ def installed() -> bool:
     return found is not None and getattr(found[1], "_codex_wrapped", False)
 
 
-def install() -> bool:
-    """Wrap LiteLLM's Responses config lookup once; returns whether the native path is in place."""
+def install(handler_type: type) -> bool:
+    """Wrap LiteLLM's Responses config lookup once, for handlers of `handler_type` (the provider
+    class); returns whether the native path is in place."""
+    global _handler_type
+    _handler_type = handler_type
     found = _lookup()
     if found is None:
         logger.warning(
@@ -66,8 +72,6 @@ def install() -> bool:
     manager, original = found
     if getattr(original, "_codex_wrapped", False):
         return True
-
-    from ..responses_api import CodexResponsesAPIConfig
 
     @functools.wraps(original)
     def get_provider_responses_api_config(provider: Any, *args: Any, **kwargs: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -10,7 +11,6 @@ from importlib import resources
 from typing import Any
 
 from ..constants import REASONING_EFFORTS
-from .prompts import render_instructions
 
 #: Where a catalog came from. Only a catalog the backend confirmed within the TTL is authoritative
 #: enough to refuse an unknown model id; the others may simply be out of date.
@@ -55,6 +55,49 @@ class ModelInfo:
     def listed(self) -> bool:
         """Whether the Codex CLI shows it in its model picker (hidden models still answer)."""
         return self.visibility == "list"
+
+
+#: `{{ personality }}` and friends, as the Codex CLI writes them in `instructions_template`.
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: The placeholder the CLI fills with `instructions_variables.personality_<choice>`; we use the default.
+_PERSONALITY = "personality"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def fill_template(template: str, variables: Mapping[str, Any] | None) -> str:
+    """Fill the template's placeholders the way the CLI does, with the default personality.
+
+    `{{ personality }}` takes `personality_default` (empty when the catalog gives none); another
+    `{{ name }}` takes the variable of that name when the catalog defines it and is left as
+    written otherwise, since prompts quote template syntax in examples.
+    """
+    values = dict(variables or {})
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == _PERSONALITY:
+            return _text(values.get("personality_default"))
+        return _text(values[name]) if name in values else match.group(0)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def render_instructions(entry: Mapping[str, Any]) -> str | None:
+    """A catalog entry's instructions: its message template filled in, else `base_instructions`.
+
+    The template wins when both are present, as in the Codex CLI (`get_model_instructions`).
+    """
+    messages = entry.get("model_messages")
+    if isinstance(messages, Mapping):
+        template = messages.get("instructions_template")
+        if isinstance(template, str) and template.strip():
+            variables = messages.get("instructions_variables")
+            return fill_template(template, variables if isinstance(variables, Mapping) else None)
+    base = entry.get("base_instructions")
+    return base if isinstance(base, str) and base.strip() else None
 
 
 def _efforts(entry: Mapping[str, Any]) -> tuple[str, ...]:
@@ -169,7 +212,7 @@ class ModelCatalog:
 
 #: What the bundled catalog keeps of each entry: facts to resolve ids and fit requests offline,
 #: never instructions or prose (they would go stale unseen, and the backend serves them anyway).
-BUNDLED_FACTS = (
+_BUNDLED_FACTS = (
     "slug",
     "display_name",
     "context_window",
@@ -185,9 +228,9 @@ BUNDLED_FACTS = (
 )
 
 
-def bundled_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+def _bundled_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     """One backend catalog entry in the bundled shape (`efforts`, `service_tier_ids`, `upgrade` slug)."""
-    out = {k: entry[k] for k in BUNDLED_FACTS if entry.get(k) is not None}
+    out = {k: entry[k] for k in _BUNDLED_FACTS if entry.get(k) is not None}
     out["efforts"] = list(_efforts(entry))
     out["service_tier_ids"] = list(_tiers(entry))
     upgrade = entry.get("upgrade")
@@ -197,7 +240,7 @@ def bundled_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def bundled_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A backend `/models` answer as the bundled catalog: slimmed, in the catalog's priority order."""
-    entries = [bundled_entry(e) for e in payload["models"] if isinstance(e, Mapping) and e.get("slug")]
+    entries = [_bundled_entry(e) for e in payload["models"] if isinstance(e, Mapping) and e.get("slug")]
     entries.sort(key=lambda e: (not isinstance(e.get("priority"), int), e.get("priority") or 0, e["slug"]))
     return {"models": entries}
 

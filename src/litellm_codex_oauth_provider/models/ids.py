@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import threading
 import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..constants import MODEL_PREFIXES, REASONING_EFFORTS
 from ..exceptions import CodexUnknownModelError
+from ..log import log_once
 
 if TYPE_CHECKING:
     from .catalog import ModelCatalog, ModelInfo
@@ -48,11 +48,9 @@ RETIRED_ALIASES: Mapping[str, str] = {
     ),
 }
 
-_logged: set[tuple[str, str]] = set()
 _indexes: weakref.WeakKeyDictionary[
     ModelCatalog, tuple[ModelCatalog | None, dict[str, str], dict[str, str]]
 ] = weakref.WeakKeyDictionary()
-_logged_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -118,14 +116,6 @@ def _normalize(model: str, known: Mapping[str, str]) -> ModelSpec:
     return ModelSpec(rest.lower(), effort, fast)
 
 
-def extract_reasoning_effort_from_model(
-    model: str, known_slugs: Collection[str] = ()
-) -> tuple[str, str | None]:
-    """Split a trailing effort suffix off a model id, unless the whole id is itself a known slug."""
-    spec = normalize_model(model, known_slugs)
-    return spec.slug, spec.effort
-
-
 def get_model_family(slug: str) -> str:
     """Coarse family of a model, for rules about old models the catalog no longer lists."""
     s = slug.lower()
@@ -159,14 +149,6 @@ def successor(slug: str, catalog: ModelCatalog, upgrades: Mapping[str, str]) -> 
     return None
 
 
-def _log_once(key: tuple[str, str], level: int, message: str, *args: object) -> None:
-    with _logged_lock:
-        if key in _logged:
-            return
-        _logged.add(key)
-    logger.log(level, message, *args)
-
-
 def resolve_model(
     model: str, catalog: ModelCatalog, *, known: ModelCatalog | None = None
 ) -> tuple[ModelSpec, ModelInfo | None]:
@@ -183,14 +165,20 @@ def resolve_model(
         return replace(spec, slug=info.slug), info
     target = successor(spec.slug, catalog, upgrades)
     if target is not None:
-        _log_once(
-            (spec.slug.lower(), target), logging.INFO, "codex: %s is retired; using %s", spec.slug, target
+        log_once(
+            logger,
+            ("retired", spec.slug.lower(), target),
+            logging.INFO,
+            "codex: %s is retired; using %s",
+            spec.slug,
+            target,
         )
         return replace(spec, slug=target, alias_of=spec.slug), catalog.get(target)
     if catalog.authoritative:
         raise CodexUnknownModelError(unknown_model_message(spec.slug, catalog))
-    _log_once(
-        (spec.slug.lower(), "unknown"),
+    log_once(
+        logger,
+        ("unknown-model", spec.slug.lower()),
         logging.WARNING,
         "codex: %s is not in the %s model catalog (the live catalog could not be fetched); sending it as written",
         spec.slug,

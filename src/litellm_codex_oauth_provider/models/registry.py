@@ -39,6 +39,12 @@ _ZERO_COST = {
 
 _registered: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
+_local = threading.local()
+
+
+def registering() -> bool:
+    """Whether this thread is inside `register_catalog` (LiteLLM looks model info up meanwhile)."""
+    return bool(getattr(_local, "busy", False))
 
 
 def model_key(slug: str) -> str:
@@ -98,7 +104,11 @@ def register_catalog(catalog: ModelCatalog) -> int:
         }
         if not changed:
             return 0
-        litellm.register_model(changed, custom_llm_provider=PROVIDER_NAME)
+        _local.busy = True
+        try:
+            litellm.register_model(changed, custom_llm_provider=PROVIDER_NAME)
+        finally:
+            _local.busy = False
         _registered.update(changed)
     logger.debug("codex: registered %d models with LiteLLM (%s catalog)", len(changed), catalog.source)
     return len(changed)

@@ -14,7 +14,7 @@ from ..exceptions import CodexModelError
 from ..models.catalog import ModelInfo
 from ..models.ids import ModelSpec
 from ..models.prompts import derive_instructions
-from . import items as adapter
+from . import items
 from .reasoning import apply_reasoning_config, resolve_verbosity
 
 logger = logging.getLogger(__name__)
@@ -181,16 +181,16 @@ def build_request(
 
     chat_messages = list(messages)
     if codex_mode:
-        input_items = adapter.messages_to_input(chat_messages)
+        input_items = items.messages_to_input(chat_messages)
     else:
-        input_items = adapter.messages_to_input(
+        input_items = items.messages_to_input(
             m for m in chat_messages if m.get("role") not in ("system", "developer")
         )
     instructions = derive_instructions(
         spec.slug,
         info,
         codex_mode=codex_mode,
-        system_text=adapter.system_text(chat_messages),
+        system_text=items.system_text(chat_messages),
         fallback=fallback_instructions,
     )
 
@@ -202,13 +202,13 @@ def build_request(
         "stream": True,
         "include": include_list(params.get("include")),
     }
-    tools = adapter.convert_tools(params.get("tools") or _legacy_functions(params.get("functions")))
+    tools = items.convert_tools(params.get("tools") or _legacy_functions(params.get("functions")))
     if params.get("web_search_options") is not None:
-        tools.append(adapter.web_search_tool(params["web_search_options"]))
+        tools.append(items.web_search_tool(params["web_search_options"]))
     if tools:
         body["tools"] = tools
         choice = params.get("tool_choice") or params.get("function_call")
-        body["tool_choice"] = adapter.convert_tool_choice(choice) if choice else "auto"
+        body["tool_choice"] = items.convert_tool_choice(choice) if choice else "auto"
         parallel = params.get("parallel_tool_calls")
         body["parallel_tool_calls"] = bool(parallel) if parallel is not None else True
     elif params.get("tool_choice") is not None:
@@ -231,7 +231,7 @@ def build_request(
         text["verbosity"] = verbosity
     if verbosity_dropped:
         dropped.append("verbosity")
-    text_format = adapter.convert_response_format(params.get("response_format")) or caller_text.get("format")
+    text_format = items.convert_response_format(params.get("response_format")) or caller_text.get("format")
     if text_format is not None:
         text["format"] = text_format
     if text:

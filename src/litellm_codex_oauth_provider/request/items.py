@@ -1,12 +1,9 @@
 """Chat Completions shapes → Responses API shapes: messages, tools, tool choice, output format.
 
-Reasoning across turns (`store: false`, so the backend keeps nothing): each reasoning item the
-backend returns with `encrypted_content` reaches the caller twice, in LiteLLM's own places:
-`message.reasoning_items` (the field LiteLLM's Responses bridge uses) and `message.thinking_blocks`
-(a `thinking` block whose `signature` is LiteLLM's `litellm_encrypted_reasoning:` wrapping of the
-encrypted content; this one survives `litellm.stream_chunk_builder` and Anthropic-format clients).
-When the assistant message comes back in a later turn, whichever of them it still carries is
-sent as a `reasoning` input item, without its id.
+Reasoning across turns (`store: false`, so the backend keeps nothing): an assistant message that
+comes back carries its reasoning in LiteLLM's places (`reasoning_items`, or thinking blocks with
+encrypted reasoning; see `encrypted_reasoning`); whichever it still carries is sent as a
+`reasoning` input item, without its id.
 """
 
 from __future__ import annotations
@@ -16,11 +13,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..encrypted_reasoning import encrypted_of_block, reasoning_item
+from ..exceptions import CodexRequestError
+
 #: Old key under `provider_specific_fields` that carried reasoning items; still read on input.
 REASONING_ITEMS_KEY = "codex_reasoning_items"
-#: LiteLLM's marker for Responses encrypted reasoning carried in a thinking block's signature
-#: (`litellm.litellm_core_utils.prompt_templates.common_utils.ENCRYPTED_REASONING_SIGNATURE_PREFIX`).
-ENCRYPTED_REASONING_PREFIX = "litellm_encrypted_reasoning:"
 #: What the Codex CLI sends for a call whose result never came (the backend rejects a lone call).
 ABORTED_OUTPUT = "aborted"
 
@@ -28,7 +25,7 @@ _TEXT_PARTS = ("text", "input_text", "output_text")
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
-class UnsupportedContentError(ValueError):
+class UnsupportedContentError(CodexRequestError):
     """A message part the Codex backend cannot take (audio); surfaces as a 400 BadRequestError."""
 
 
@@ -103,20 +100,6 @@ def content_parts(content: Any, role: str) -> list[dict[str, Any]]:
 # -- reasoning items -------------------------------------------------------------------------------
 
 
-def reasoning_item(encrypted_content: str, summary: Iterable[str]) -> dict[str, Any]:
-    """A reasoning item as LiteLLM's `reasoning_items` holds it (no id: nothing is stored server-side)."""
-    return {
-        "type": "reasoning",
-        "summary": [{"type": "summary_text", "text": text} for text in summary],
-        "encrypted_content": encrypted_content,
-    }
-
-
-def thinking_block(encrypted_content: str, text: str = "") -> dict[str, Any]:
-    """The same item as a LiteLLM thinking block: the encrypted content travels in its signature."""
-    return {"type": "thinking", "thinking": text, "signature": ENCRYPTED_REASONING_PREFIX + encrypted_content}
-
-
 def _summary_parts(summary: Any) -> list[dict[str, Any]]:
     out = []
     for part in summary or []:
@@ -124,15 +107,6 @@ def _summary_parts(summary: Any) -> list[dict[str, Any]]:
         if text:
             out.append({"type": "summary_text", "text": str(text)})
     return out
-
-
-def _encrypted_of_block(block: Any) -> str | None:
-    if not isinstance(block, Mapping):
-        return None
-    value = block.get("signature") if block.get("type") == "thinking" else block.get("data")
-    if isinstance(value, str) and value.startswith(ENCRYPTED_REASONING_PREFIX):
-        return value[len(ENCRYPTED_REASONING_PREFIX) :] or None
-    return None
 
 
 def _reasoning_inputs(message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -158,7 +132,7 @@ def _reasoning_inputs(message: Mapping[str, Any]) -> list[dict[str, Any]]:
             return out
     out = []
     for block in message.get("thinking_blocks") or []:
-        encrypted = _encrypted_of_block(block)
+        encrypted = encrypted_of_block(block)
         if encrypted:
             text = block.get("thinking") if block.get("type") == "thinking" else None
             out.append(reasoning_item(encrypted, [text] if text else []))

@@ -7,9 +7,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..constants import REASONING_EFFORTS
+from ..exceptions import CodexRequestError
 from ..models.catalog import ModelInfo
 from ..models.ids import get_model_family
+from ..protocol import REASONING_EFFORTS
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def _normalize(value: Any) -> str | None:
     if not text:
         return None
     if text not in _RANK:
-        raise ValueError(f"reasoning_effort {value!r} is not one of {', '.join(REASONING_EFFORTS)}")
+        raise CodexRequestError(f"reasoning_effort {value!r} is not one of {', '.join(REASONING_EFFORTS)}")
     return text
 
 
