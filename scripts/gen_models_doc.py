@@ -16,9 +16,9 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # importing litellm must not go online
 
-from litellm_codex_oauth_provider.constants import CODEX_CLIENT_VERSION
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, ModelInfo, bundled_catalog
 from litellm_codex_oauth_provider.models.ids import RETIRED_ALIASES, successor
+from litellm_codex_oauth_provider.protocol import CODEX_CLIENT_VERSION
 
 DOC = Path(__file__).resolve().parents[1] / "docs/models.md"
 BEGIN = "<!-- BEGIN GENERATED MODEL TABLE -->"

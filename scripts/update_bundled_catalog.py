@@ -23,9 +23,9 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # importing litellm must not go online
 
-from litellm_codex_oauth_provider import settings
-from litellm_codex_oauth_provider.constants import REASONING_EFFORTS
+from litellm_codex_oauth_provider import config
 from litellm_codex_oauth_provider.models.catalog import bundled_payload
+from litellm_codex_oauth_provider.protocol import REASONING_EFFORTS
 
 TARGET = Path(__file__).resolve().parents[1] / "src/litellm_codex_oauth_provider/data/bundled_models.json"
 
@@ -53,10 +53,14 @@ def problems(payload: dict[str, Any]) -> list[str]:
 
 def newest_cached_catalog() -> Path:
     bodies = [
-        p for p in (settings.cache_dir() / "models").glob("*.json") if not p.name.endswith(".meta.json")
+        p
+        for p in (config.CODEX_CACHE_DIR.get() / "models").glob("*.json")
+        if not p.name.endswith(".meta.json")
     ]
     if not bodies:
-        raise SystemExit(f"no cached catalog in {settings.cache_dir() / 'models'}; make one call first")
+        raise SystemExit(
+            f"no cached catalog in {config.CODEX_CACHE_DIR.get() / 'models'}; make one call first"
+        )
     return max(bodies, key=lambda p: p.stat().st_mtime)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from . import constants as C
+from . import config
 
 #: When the current call must be done (monotonic clock), set by the provider around a turn.
 _CALL_DEADLINE: ContextVar[float | None] = ContextVar("codex_call_deadline", default=None)
@@ -182,7 +182,7 @@ def buffered(response: httpx.Response, content: bytes) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, content=content, request=response.request)
 
 
-def budget(deadline: float, connect: float = C.DEFAULT_CONNECT_TIMEOUT_SECONDS) -> httpx.Timeout:
+def budget(deadline: float, connect: float = config.DEFAULT_CONNECT_TIMEOUT_SECONDS) -> httpx.Timeout:
     """httpx timeouts from what is left until `deadline`: no single wait may outlast it."""
     left = max(0.001, deadline - time.monotonic())
     return httpx.Timeout(left, connect=min(left, connect))
@@ -223,7 +223,7 @@ class _CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 def _cap_if_error(response: httpx.Response) -> None:
     if response.status_code >= 400:
-        response.stream = _CappedStream(response.stream, C.MAX_ERROR_BODY_BYTES)
+        response.stream = _CappedStream(response.stream, config.MAX_ERROR_BODY_BYTES)
 
 
 def cap_error_body(response: httpx.Response) -> None:

@@ -13,16 +13,12 @@ from typing import Any
 import httpx
 import litellm
 
-from .constants import PROVIDER_NAME
-from .exceptions import CodexStreamError
-from .failures import Failure, Kind, carry, classify, rejects_instructions, retryable_turn_failure
+from .failures import Failure, Kind, carry, classify
+from .protocol import PROVIDER_NAME
 
 __all__ = [
-    "CodexStreamError",
     "is_litellm_error",
     "litellm_error",
-    "rejects_instructions",
-    "retryable_turn_failure",
     "to_litellm_error",
 ]
 

@@ -24,7 +24,7 @@ import httpx
 from litellm import CustomLLM
 from litellm.types.utils import ModelResponse, ModelResponseStream
 
-from . import settings
+from . import config
 from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
 from .config import MAX_LOGIN_POOLS
@@ -164,7 +164,7 @@ class CodexAuthProvider(CustomLLM):
         n = answers(params.pop("n", None))
         return Turn(
             model=model,
-            base_url=settings.api_base(login.api_base),
+            base_url=config.CODEX_API_BASE.get(login.api_base),
             messages=list(messages),
             optional_params=params,
             litellm_params=litellm_params,
@@ -455,7 +455,7 @@ class CodexAuthProvider(CustomLLM):
         return model_response
 
     def _record_headers(self, req: CodexRequest, headers: httpx.Headers) -> None:
-        if settings.debug():
+        if config.CODEX_DEBUG.get():
             logger.debug("codex: turn for %s sent; dropped=%s", req.slug, req.dropped)
         record_plan_usage(headers)
 
@@ -478,14 +478,14 @@ class CodexAuthProvider(CustomLLM):
         answered with the bundled catalog.
         """
         pool = self._loaded_pool(auth_file, codex_home)
-        return self.catalogs.catalog(pool.sync_client(settings.api_base(api_base)))
+        return self.catalogs.catalog(pool.sync_client(config.CODEX_API_BASE.get(api_base)))
 
     async def amodels(
         self, *, auth_file: str | None = None, codex_home: str | None = None, api_base: str | None = None
     ) -> ModelCatalog:
         """`models` for async callers; the login is read in a thread, never on the event loop."""
         pool = await asyncio.to_thread(self._loaded_pool, auth_file, codex_home)
-        return await self.catalogs.acatalog(pool.async_client(settings.api_base(api_base)))
+        return await self.catalogs.acatalog(pool.async_client(config.CODEX_API_BASE.get(api_base)))
 
     def _loaded_pool(self, auth_file: str | None, codex_home: str | None) -> ClientPool:
         pool = self.pool_for(auth_file, codex_home)

@@ -33,7 +33,7 @@ from litellm.llms.openai.responses.transformation import OpenAIResponsesAPIConfi
 from litellm.types.llms.openai import ResponsesAPIResponse
 from litellm.types.utils import LlmProviders
 
-from . import settings
+from . import config
 from .auth.manager import CodexTokenManager
 from .auth.record import Credentials
 from .deployment import LoginConfig, resolve_login
@@ -283,7 +283,9 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         return {**(headers or {}), **codex_headers(), "Content-Type": "application/json"}
 
     def get_complete_url(self, api_base: str | None, litellm_params: dict) -> str:
-        return settings.api_base(_configured_login(litellm_params, api_base).api_base) + RESPONSES_PATH
+        return (
+            config.CODEX_API_BASE.get(_configured_login(litellm_params, api_base).api_base) + RESPONSES_PATH
+        )
 
     def should_fake_stream(
         self, model: str | None, stream: bool | None, custom_llm_provider: str | None = None
@@ -299,7 +301,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         """The login's client pool and the backend URL, as the operator configured them."""
         login = _configured_login(litellm_params, _param(litellm_params, "api_base"))
         pool = self.provider.pool_for(login.codex_auth_file, login.codex_home, login.codex_token_store)
-        return pool, settings.api_base(login.api_base)
+        return pool, config.CODEX_API_BASE.get(login.api_base)
 
     def _params(self, params: Mapping[str, Any], litellm_params: Any) -> dict[str, Any]:
         merged = dict(params)
@@ -329,7 +331,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         wants = not caller_sent_instructions(params, input_items(raw_input))
         instructions = (
             derive_instructions(
-                spec.slug, info, codex_mode=settings.codex_mode(), system_text="", fallback=fallback
+                spec.slug, info, codex_mode=config.CODEX_MODE.get(), system_text="", fallback=fallback
             )
             if wants
             else ""
@@ -454,7 +456,7 @@ class CodexResponsesAPIConfig(OpenAIResponsesAPIConfig):
         response = httpx.Response(
             status_code,
             headers=dict(headers or {}),
-            request=httpx.Request("POST", settings.api_base() + RESPONSES_PATH),
+            request=httpx.Request("POST", config.CODEX_API_BASE.get() + RESPONSES_PATH),
         )
         message = error_message if isinstance(error_message, str) else str(error_message)
         error = to_litellm_error(openai.APIStatusError(message, response=response, body=body), PROVIDER_NAME)

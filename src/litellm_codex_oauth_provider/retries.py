@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from . import settings
+from . import config
 from .bounded import current_deadline
 from .exceptions import CodexStreamError
 
@@ -87,11 +87,11 @@ def call_budget(litellm_params: Mapping[str, Any]) -> RetryBudget:
     """
     value = litellm_params.get("max_retries")
     if value is None:
-        return RetryBudget(settings.max_retries())
+        return RetryBudget(config.CODEX_MAX_RETRIES.get())
     try:
         return RetryBudget(int(value))
     except (TypeError, ValueError):
-        return RetryBudget(settings.max_retries())
+        return RetryBudget(config.CODEX_MAX_RETRIES.get())
 
 
 def held_stream_budget(budget: RetryBudget, litellm_params: Mapping[str, Any]) -> RetryBudget:
@@ -100,7 +100,7 @@ def held_stream_budget(budget: RetryBudget, litellm_params: Mapping[str, Any]) -
     A Router cannot retry a stream it has already returned, so its 0 stops applying there and
     the stream gets `CODEX_MAX_RETRIES`; for everyone else it stays the same budget.
     """
-    return RetryBudget(settings.max_retries()) if _router_call(litellm_params) else budget
+    return RetryBudget(config.CODEX_MAX_RETRIES.get()) if _router_call(litellm_params) else budget
 
 
 def backoff_seconds(retries_taken: int) -> float:

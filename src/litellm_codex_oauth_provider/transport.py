@@ -14,11 +14,11 @@ import httpx
 from openai import AsyncOpenAI, AsyncStream, OpenAI, Stream
 from openai.types.responses import Response, ResponseStreamEvent
 
-from . import settings
+from . import config
 from .auth.httpx_auth import CodexAuth
 from .auth.manager import CodexTokenManager
 from .bounded import acap_error_body, cap_error_body
-from .constants import DEFAULT_CONNECT_TIMEOUT_SECONDS
+from .config import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from .protocol import accept_encoding, codex_headers, user_agent
 from .retries import client_retry_pause, retries_left
 
@@ -31,7 +31,9 @@ _MAX_CONNECTIONS = 200
 
 def default_timeout() -> httpx.Timeout:
     """Read timeout doubles as the idle-stream timeout: the longest gap allowed between two events."""
-    return httpx.Timeout(timeout=settings.stream_idle_timeout(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
+    return httpx.Timeout(
+        timeout=config.CODEX_STREAM_IDLE_TIMEOUT.get(), connect=DEFAULT_CONNECT_TIMEOUT_SECONDS
+    )
 
 
 class _CodexClient:
@@ -71,7 +73,7 @@ class _CodexClient:
             api_key=_PLACEHOLDER_KEY,
             base_url=base_url,
             http_client=http_client,
-            max_retries=settings.max_retries() if max_retries is None else max_retries,
+            max_retries=config.CODEX_MAX_RETRIES.get() if max_retries is None else max_retries,
             timeout=timeout,
             default_headers=codex_headers(),
             **kwargs,

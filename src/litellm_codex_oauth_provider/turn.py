@@ -31,7 +31,7 @@ import litellm
 import openai
 from litellm.types.utils import ModelResponse, Usage
 
-from . import settings
+from . import config
 from .events import TurnTranslator
 from .exceptions import CodexAuthError, CodexModelError, CodexRequestRefusedError, CodexStreamError
 from .failures import rejects_instructions, retryable_turn_failure
@@ -188,7 +188,7 @@ class InstructionsPolicy:
         """The Codex prompt file stands in where the catalog has no instructions for the model."""
         if info is not None and info.instructions:
             return False
-        return settings.codex_mode() or self.forced(slug)
+        return config.CODEX_MODE.get() or self.forced(slug)
 
     def rejected(self, exc: BaseException, slug: str) -> bool:
         """A 400 about instructions: switch this model to the Codex instructions and send once more."""
@@ -359,7 +359,7 @@ def call_timeout(timeout: Any) -> httpx.Timeout | None:
     if isinstance(timeout, httpx.Timeout):
         return timeout
     if isinstance(timeout, int | float) and timeout > 0:
-        idle = min(float(timeout), settings.stream_idle_timeout())
+        idle = min(float(timeout), config.CODEX_STREAM_IDLE_TIMEOUT.get())
         return httpx.Timeout(float(timeout), read=idle, connect=min(10.0, float(timeout)))
     return None
 
@@ -377,7 +377,7 @@ def answers(n: Any) -> int:
         count = 1 if n is None else int(n)
     except (TypeError, ValueError) as exc:
         raise CodexRequestRefusedError(f"`n` must be a whole number, not {str(n)[:20]!r}") from exc
-    cap = settings.max_n()
+    cap = config.CODEX_MAX_N.get()
     if count < 1 or count > cap:
         raise CodexRequestRefusedError(
             f"`n` is {count}; a call may ask for 1 to {cap} answers (each is a full turn on the "

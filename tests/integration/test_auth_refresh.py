@@ -115,10 +115,10 @@ def test_refresh_request_is_the_clis(fake: FakeCodexBackend, home: Path) -> None
 
 
 def test_default_token_url_is_openais(monkeypatch: pytest.MonkeyPatch) -> None:
-    from litellm_codex_oauth_provider import settings
+    from litellm_codex_oauth_provider import config
 
     monkeypatch.delenv("CODEX_REFRESH_TOKEN_URL_OVERRIDE")
-    assert settings.token_url() == "https://auth.openai.com/oauth/token"
+    assert config.CODEX_REFRESH_TOKEN_URL_OVERRIDE.get() == "https://auth.openai.com/oauth/token"
 
 
 # --------------------------------------------------------------------------- writing back

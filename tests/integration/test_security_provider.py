@@ -12,7 +12,7 @@ import litellm
 import pytest
 
 from litellm_codex_oauth_provider.auth.record import parse_auth_data
-from litellm_codex_oauth_provider.constants import MAX_LOGIN_POOLS
+from litellm_codex_oauth_provider.config import MAX_LOGIN_POOLS
 from litellm_codex_oauth_provider.deployment import resolve_login
 from litellm_codex_oauth_provider.exceptions import CodexAuthTokenError
 from litellm_codex_oauth_provider.log import redact

@@ -18,7 +18,7 @@ import litellm
 import pytest
 from click.testing import CliRunner
 
-from litellm_codex_oauth_provider import cli, constants, settings
+from litellm_codex_oauth_provider import cli, config
 from litellm_codex_oauth_provider import usage as usage_snapshot
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 from litellm_codex_oauth_provider.auth.token_endpoint import RefreshPolicy
@@ -64,7 +64,7 @@ def test_a_cache_dated_in_the_future_is_stale_and_fetched_again_in_full(
     client, fake: FakeCodexBackend, fetched_at: float
 ) -> None:
     assert "gpt-planted" not in CatalogStore().catalog(client)
-    _tamper(settings.cache_dir(), fetched_at)
+    _tamper(config.CODEX_CACHE_DIR.get(), fetched_at)
     catalog = CatalogStore().catalog(client)  # a new process: memory is empty, the disk is all it has
     assert fake.models_requests == 2
     assert "if-none-match" not in fake.models_log[-1].headers  # the planted copy is not revalidated
@@ -76,7 +76,7 @@ async def test_the_async_path_distrusts_a_future_date_too(
 ) -> None:
     aclient = provider.pool_for().async_client(fake.base_url)
     await CatalogStore().acatalog(aclient)
-    _tamper(settings.cache_dir(), time.time() + 86400)
+    _tamper(config.CODEX_CACHE_DIR.get(), time.time() + 86400)
     catalog = await CatalogStore().acatalog(aclient)
     assert fake.models_requests == 2 and "gpt-planted" not in catalog
 
@@ -107,7 +107,7 @@ def test_a_loose_cache_folder_of_ours_is_tightened(client, tmp_path: Path, monke
 
 def test_a_fifo_in_the_cache_is_skipped_not_read(client, fake: FakeCodexBackend) -> None:
     CatalogStore().catalog(client)
-    (meta_path,) = settings.cache_dir().glob("models/*.meta.json")
+    (meta_path,) = config.CODEX_CACHE_DIR.get().glob("models/*.meta.json")
     meta_path.unlink()
     os.mkfifo(meta_path)
     with FifoWatch(meta_path) as watch:
@@ -244,7 +244,7 @@ def test_a_flooding_prompt_file_is_read_only_up_to_the_cap(prompts: FakeCodexBac
 def test_a_dripping_prompt_file_is_cut_off_in_time(
     prompts: FakeCodexBackend, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    monkeypatch.setattr(constants, "PROMPT_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(config, "PROMPT_TIMEOUT_SECONDS", 0.3)
     prompts.files_abuse = Abuse(drip_seconds=0.02, drip_bytes=1)  # 150 characters: 3 s
     prompts.files[PROMPT_FILE] = "You are Codex. " * 10
     assert _prompt(path) is None

@@ -20,7 +20,7 @@ from typing import Any
 import litellm
 import pytest
 
-from litellm_codex_oauth_provider import constants
+from litellm_codex_oauth_provider import config
 from litellm_codex_oauth_provider.auth.manager import CodexTokenManager
 from litellm_codex_oauth_provider.auth.record import parse_auth_data
 from litellm_codex_oauth_provider.auth.redis_store import RedisTokenStore
@@ -310,7 +310,7 @@ def _hold_the_lock_forever(path: str, ready: Any) -> None:
 def test_a_dead_lock_holder_frees_the_login_when_its_lock_expires(
     fake: FakeCodexBackend, tmp_path: Path, store_env, monkeypatch
 ) -> None:
-    monkeypatch.setattr(constants, "TOKEN_STORE_LOCK_TTL_SECONDS", 1.0)
+    monkeypatch.setattr(config, "TOKEN_STORE_LOCK_TTL_SECONDS", 1.0)
     fake.write_login(tmp_path / "a", seconds_left=-5)
     b_home = host(tmp_path, "b", tmp_path / "a")
     ready = FORK.Event()
@@ -330,7 +330,7 @@ def test_a_slow_refresh_keeps_its_lock_alive(
     """The token endpoint takes longer than the lock's expiry: the holder renews it, nobody else spends the token."""
     import threading
 
-    monkeypatch.setattr(constants, "TOKEN_STORE_LOCK_TTL_SECONDS", 0.6)
+    monkeypatch.setattr(config, "TOKEN_STORE_LOCK_TTL_SECONDS", 0.6)
     fake.write_login(tmp_path / "a", seconds_left=-5)
     homes = [tmp_path / "a", host(tmp_path, "b", tmp_path / "a"), host(tmp_path, "c", tmp_path / "a")]
     managers = [CodexTokenManager(codex_home=str(h), policy=FAST) for h in homes]

@@ -17,6 +17,7 @@ import httpx
 import litellm
 import pytest
 
+from litellm_codex_oauth_provider.protocol import accept_encoding
 from litellm_codex_oauth_provider.testing.fake_codex import (
     DEFAULT_TEXT,
     HttpError,
@@ -25,7 +26,6 @@ from litellm_codex_oauth_provider.testing.fake_codex import (
     parse_sse,
 )
 from litellm_codex_oauth_provider.testing.logins import make_access_token, make_auth_json, write_auth_json
-from litellm_codex_oauth_provider.transport import accept_encoding
 
 CODEX_CLI_0_171 = "zstd,gzip"  # tests/interop runs that CLI; /work/shared/reference has its capture
 MESSAGES = [{"role": "user", "content": "hi"}]

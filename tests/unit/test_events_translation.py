@@ -6,8 +6,8 @@ import pytest
 from litellm.types.utils import ModelResponse
 
 from litellm_codex_oauth_provider.encrypted_reasoning import ENCRYPTED_REASONING_PREFIX
-from litellm_codex_oauth_provider.errors import CodexStreamError
 from litellm_codex_oauth_provider.events import TurnTranslator
+from litellm_codex_oauth_provider.exceptions import CodexStreamError
 from litellm_codex_oauth_provider.testing.fake_codex import Turn
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litellm_codex_oauth_provider.constants import REASONING_EFFORTS
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, ModelInfo, bundled_catalog
 from litellm_codex_oauth_provider.models.ids import resolve_model
+from litellm_codex_oauth_provider.protocol import REASONING_EFFORTS
 from litellm_codex_oauth_provider.request import reasoning
 from litellm_codex_oauth_provider.request.body import build_request
 from litellm_codex_oauth_provider.request.reasoning import clamp_effort, resolve_effort

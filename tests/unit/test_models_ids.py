@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from litellm_codex_oauth_provider import log
-from litellm_codex_oauth_provider.constants import REASONING_EFFORTS
 from litellm_codex_oauth_provider.exceptions import CodexModelError
 from litellm_codex_oauth_provider.models import ids
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, bundled_catalog
@@ -20,6 +19,7 @@ from litellm_codex_oauth_provider.models.ids import (
     normalize_model,
     resolve_model,
 )
+from litellm_codex_oauth_provider.protocol import REASONING_EFFORTS
 from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
 
 LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8")), source="live")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import constants as C
+from .. import config, protocol
 from ..exceptions import CodexAuthFileNotWritableError, CodexAuthRefreshUnavailableError
 from .login_file import not_writable, real_login_path
 
@@ -60,7 +60,7 @@ def lock_paths(auth_path: Path) -> list[Path]:
     """
     link_folder = Path(os.path.realpath(Path(os.path.abspath(auth_path)).parent))
     real_folder = real_login_path(auth_path).parent
-    return [folder / C.AUTH_LOCK_FILE for folder in dict.fromkeys([link_folder, real_folder])]
+    return [folder / protocol.AUTH_LOCK_FILE for folder in dict.fromkeys([link_folder, real_folder])]
 
 
 def _wait_for_flock(fd: int, timeout: float) -> bool:
@@ -81,7 +81,7 @@ def _wait_for_flock(fd: int, timeout: float) -> bool:
 
 
 @contextlib.contextmanager
-def auth_lock(auth_path: Path, timeout: float = C.AUTH_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+def auth_lock(auth_path: Path, timeout: float = config.AUTH_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
     """`flock(LOCK_EX)` on `auth.lock`, the lock the Codex CLI takes to refresh (see `lock_paths`)."""
     deadline = time.monotonic() + timeout
     held: list[int] = []
@@ -113,7 +113,7 @@ def write_lock(auth_path: Path) -> Iterator[None]:
     fd = None
     with contextlib.suppress(OSError):
         fd = os.open(
-            auth_path.parent / C.AUTH_WRITE_LOCK_FILE,
+            auth_path.parent / protocol.AUTH_WRITE_LOCK_FILE,
             os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW,
             0o600,
         )

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import constants as C
+from .. import config
 from ..bounded import LimitExceeded, NotRegularFile, read_regular_file
 from ..exceptions import (
     LOGIN_HINT,
@@ -35,7 +35,7 @@ def read_login_bytes(path: Path) -> tuple[bytes, os.stat_result]:
     by renaming, so a reader cannot see half a file and takes no lock.
     """
     try:
-        return read_regular_file(path, C.MAX_LOGIN_FILE_BYTES)
+        return read_regular_file(path, config.MAX_LOGIN_FILE_BYTES)
     except FileNotFoundError:
         raise CodexAuthFileNotFoundError(path) from None
     except NotRegularFile as exc:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import constants as C
+from .. import config
 from ..exceptions import (
     CodexAuthFileNotWritableError,
     CodexAuthRefreshError,
@@ -105,7 +105,7 @@ class LoginState:
         """At most one warning per cooldown, however many requests fall back at once."""
         with self._lock:
             now = time.monotonic()
-            if now - self._last_warning < C.REFRESH_COOLDOWN_SECONDS:
+            if now - self._last_warning < config.REFRESH_COOLDOWN_SECONDS:
                 return False
             self._last_warning = now
             return True

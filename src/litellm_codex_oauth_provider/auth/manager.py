@@ -31,8 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import constants as C
-from .. import settings
+from .. import config, protocol
 from ..bounded import time_left
 from ..exceptions import (
     LOGIN_HINT,
@@ -70,11 +69,9 @@ def _superseded(current: AuthRecord, stale: AuthRecord, forced: bool) -> bool:
 def _refreshers() -> concurrent.futures.ThreadPoolExecutor:
     """Where refreshes run: a caller can stop waiting at its deadline while the refresh it started
     finishes and saves (cutting a refresh short could spend the token and lose its answer)."""
+    if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's worker threads
+        os.register_at_fork(after_in_child=_refreshers.cache_clear)
     return concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="codex-refresh")
-
-
-if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's worker threads
-    os.register_at_fork(after_in_child=_refreshers.cache_clear)
 
 
 def _land(
@@ -135,7 +132,7 @@ class CodexTokenManager:
 
     @property
     def path(self) -> Path:
-        return settings.auth_file(self._explicit_file, self._explicit_home)
+        return config.auth_file(self._explicit_file, self._explicit_home)
 
     @property
     def store(self) -> TokenStore:
@@ -243,7 +240,7 @@ class CodexTokenManager:
             if not forced and record.usable():
                 return record
             raise failure.again()
-        recent = time.monotonic() - failure.at < C.REFRESH_COOLDOWN_SECONDS
+        recent = time.monotonic() - failure.at < config.REFRESH_COOLDOWN_SECONDS
         return record if recent and not forced and record.usable() else None
 
     @staticmethod
@@ -313,7 +310,7 @@ class CodexTokenManager:
                 f"The ChatGPT login in {path} has no refresh token, so it cannot be renewed. {LOGIN_HINT}",
                 path=path,
             )
-        reason = C.REFRESH_REASON_UNAUTHORIZED if forced else C.REFRESH_REASON_PROACTIVE
+        reason = protocol.REFRESH_REASON_UNAUTHORIZED if forced else protocol.REFRESH_REASON_PROACTIVE
         with store.saving(current) as save:
             answer = request_tokens(current.refresh_token, reason, path, self.policy)
             try:

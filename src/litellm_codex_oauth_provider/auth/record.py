@@ -15,9 +15,9 @@ from typing import Any
 
 import jwt
 
-from .. import constants as C
-from ..constants import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
+from .. import config, protocol
 from ..exceptions import LOGIN_HINT, CodexAuthTokenError
+from ..protocol import HEADER_ACCOUNT_ID, JWT_AUTH_CLAIM
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,12 @@ def refresh_due_at(claims: dict[str, Any], last_refresh: Any) -> float | None:
     exp = _number(claims.get("exp"))
     if exp is not None:
         iat = _number(claims.get("iat"))
-        margin = C.REFRESH_MARGIN_SECONDS
+        margin = config.REFRESH_MARGIN_SECONDS
         if iat is not None and exp > iat:
             margin = min(margin, (exp - iat) / 4)
         return exp - margin
     refreshed = parse_rfc3339(last_refresh)
-    return None if refreshed is None else refreshed + C.REFRESH_MAX_AGE_SECONDS
+    return None if refreshed is None else refreshed + protocol.REFRESH_MAX_AGE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class AuthRecord:
         """True while the access token has not expired (unknown expiry counts as usable)."""
         expires_at = self.credentials.expires_at
         now = time.time() if now is None else now
-        return expires_at is None or now < expires_at - C.EXPIRY_SKEW_SECONDS
+        return expires_at is None or now < expires_at - config.EXPIRY_SKEW_SECONDS
 
 
 def _account_from_claims(claims: dict[str, Any]) -> str | None:

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .. import constants as C
+from .. import config
 from ..exceptions import (
     CodexAuthError,
     CodexTokenStoreError,
@@ -92,10 +92,10 @@ class TokenCipher:
     """AES-256-GCM with a key derived from `CODEX_TOKEN_STORE_KEY`; each blob is bound to its Redis key."""
 
     def __init__(self, secret: str) -> None:
-        if len(secret) < C.TOKEN_STORE_KEY_MIN_LENGTH:
+        if len(secret) < config.TOKEN_STORE_KEY_MIN_LENGTH:
             raise CodexTokenStoreError(
                 f"CODEX_TOKEN_STORE_KEY is {len(secret)} characters long; use a random secret of at least "
-                f"{C.TOKEN_STORE_KEY_MIN_LENGTH} (e.g. `openssl rand -base64 32`), the same on every process."
+                f"{config.TOKEN_STORE_KEY_MIN_LENGTH} (e.g. `openssl rand -base64 32`), the same on every process."
             )
         key = HKDF(
             algorithm=hashes.SHA256(),
@@ -314,7 +314,7 @@ class RedisTokenStore(TokenStore):
         """The login's refresh lock in Redis: `SET NX PX` with a random value, renewed while held."""
         key = _Keys.of(current.credentials.account_id).lock
         token = secrets.token_hex(16)
-        ttl_ms = int(C.TOKEN_STORE_LOCK_TTL_SECONDS * 1000)
+        ttl_ms = int(config.TOKEN_STORE_LOCK_TTL_SECONDS * 1000)
         deadline = time.monotonic() + timeout
         pause = 0.005
         while True:
@@ -342,7 +342,7 @@ class RedisTokenStore(TokenStore):
                     "codex auth: could not release the refresh lock in %s (%s); it expires within %g s",
                     self.where,
                     exc,
-                    C.TOKEN_STORE_LOCK_TTL_SECONDS,
+                    config.TOKEN_STORE_LOCK_TTL_SECONDS,
                 )
 
     @contextlib.contextmanager
@@ -415,7 +415,7 @@ class RedisTokenStore(TokenStore):
             path=path,
         )
         with self._lock:
-            self._down = (time.monotonic() + C.TOKEN_STORE_RETRY_SECONDS, error)
+            self._down = (time.monotonic() + config.TOKEN_STORE_RETRY_SECONDS, error)
         return error
 
     def status(self, path: Path) -> StoreStatus:
@@ -456,8 +456,8 @@ def _url_client(url: str, where: str) -> redis.Redis:
     try:
         return redis.Redis.from_url(
             url,
-            socket_connect_timeout=C.TOKEN_STORE_CONNECT_TIMEOUT_SECONDS,
-            socket_timeout=C.TOKEN_STORE_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=config.TOKEN_STORE_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=config.TOKEN_STORE_SOCKET_TIMEOUT_SECONDS,
         )
     except ValueError as exc:
         raise CodexTokenStoreError(

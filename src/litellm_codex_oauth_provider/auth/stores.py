@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from .. import settings
+from .. import config
 from ..exceptions import CodexTokenStoreError
 from .file_store import FileTokenStore
 from .store import FILE, LITELLM, REDIS_SCHEMES, TokenStore, redact
@@ -15,7 +15,7 @@ from .store import FILE, LITELLM, REDIS_SCHEMES, TokenStore, redact
 
 def store_spec(explicit: str | None = None) -> str:
     """The store setting: a deployment's `codex_token_store`, else `CODEX_TOKEN_STORE`, else `file`."""
-    spec = (explicit or settings.token_store() or FILE).strip()
+    spec = (explicit or config.CODEX_TOKEN_STORE.get() or FILE).strip()
     return spec or FILE
 
 
@@ -26,9 +26,9 @@ _STORES_LOCK = threading.Lock()
 def open_store(explicit: str | None = None) -> TokenStore:
     """The store for a setting, made once per process and setting (and key) and then shared."""
     spec = store_spec(explicit)
-    key = None if spec.lower() == FILE else settings.token_store_key()
+    key = None if spec.lower() == FILE else config.CODEX_TOKEN_STORE_KEY.get()
     # `litellm` follows LiteLLM's REDIS_* variables: a change of them is another store
-    redis_env = tuple(sorted(settings.litellm_redis_env().items())) if spec.lower() == LITELLM else ()
+    redis_env = tuple(sorted(config.litellm_redis_env().items())) if spec.lower() == LITELLM else ()
     with _STORES_LOCK:
         store = _STORES.get((spec, key, redis_env))
         if store is None:

@@ -21,8 +21,7 @@ from typing import Any
 
 import httpx
 
-from .. import constants as C
-from .. import settings
+from .. import config, protocol
 from ..bounded import LimitExceeded, aread_capped, budget, buffered
 from ..exceptions import LOGIN_HINT, CodexAuthRefreshError, CodexAuthRefreshUnavailableError
 from ..protocol import ACCEPT_JSON, codex_headers
@@ -86,10 +85,10 @@ def _ssl_context() -> ssl.SSLContext:
 class RefreshPolicy:
     """How hard to try: attempts and first backoff at the token endpoint, longest wait for `auth.lock`."""
 
-    attempts: int = C.REFRESH_ATTEMPTS
-    backoff: float = C.REFRESH_BACKOFF_SECONDS
-    timeout: float = C.REFRESH_TIMEOUT_SECONDS
-    lock_timeout: float = C.AUTH_LOCK_TIMEOUT_SECONDS
+    attempts: int = config.REFRESH_ATTEMPTS
+    backoff: float = config.REFRESH_BACKOFF_SECONDS
+    timeout: float = config.REFRESH_TIMEOUT_SECONDS
+    lock_timeout: float = config.AUTH_LOCK_TIMEOUT_SECONDS
 
     def pause(self, attempt: int) -> float:
         """Seconds before retry number `attempt` (1-based): `backoff` doubling, with ±20 % jitter.
@@ -109,7 +108,7 @@ def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshP
     `auth.lock` other programs wait on) or the memory of the process.
     """
     body = {
-        "client_id": C.OAUTH_CLIENT_ID,
+        "client_id": protocol.OAUTH_CLIENT_ID,
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,
         "refresh_reason": reason,
@@ -125,7 +124,7 @@ def request_tokens(refresh_token: str, reason: str, path: Path, policy: RefreshP
             time.sleep(pause)
         tried += 1
         try:
-            response = _post_within(settings.token_url(), body, deadline)
+            response = _post_within(config.CODEX_REFRESH_TOKEN_URL_OVERRIDE.get(), body, deadline)
         except httpx.RequestError as exc:
             problem = _scrub(f"{type(exc).__name__}: {exc}", refresh_token)
             continue
@@ -169,7 +168,7 @@ def _post_within(url: str, body: dict[str, Any], deadline: float) -> httpx.Respo
             client.stream("POST", url, json=body) as response,
         ):
             content = await aread_capped(
-                response.aiter_bytes(), C.MAX_TOKEN_REPLY_BYTES, what="the token endpoint's answer"
+                response.aiter_bytes(), config.MAX_TOKEN_REPLY_BYTES, what="the token endpoint's answer"
             )
             return buffered(response, content)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from rich.console import Console
 
-PACKAGE = "litellm-codex-oauth-provider"
-
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.text import Text
 
-from .. import settings
+from .. import config
 from ..bounded import LimitExceeded
-from ..constants import MODELS_PATH
+from ..protocol import MODELS_PATH
 from .console import EXIT_CODES_HELP, EXIT_FAILED, EXIT_OK, console
 from .format import iso, mode_text, relative
 from .login import LoginChoice, store_status
@@ -223,7 +223,7 @@ class Doctor:
 
     def backend(self) -> None:
         """The catalog store asks the backend now (as LiteLLM's health probe does), then reads the catalog."""
-        base = settings.api_base()
+        base = config.CODEX_API_BASE.get()
         if not self.usable:
             self.add("backend", SKIP, f"{base}: no usable token")
             return
@@ -309,7 +309,7 @@ def doctor(login: LoginChoice, as_json: bool) -> None:
     holds the tokens, the access token decodes, it is valid or can be refreshed (an expired
     token is refreshed, as the next request would), the backend answers with its model
     catalog, the installed LiteLLM and openai are versions this package supports, and this
-    LiteLLM takes the package's refinements (litellm_compat). A check that needs an earlier
+    LiteLLM takes the package's refinements (litellm_glue/patches.py). A check that needs an earlier
     one that failed is skipped. Exits 0 only when every check passes.
     """
     checks = Doctor(login.manager()).run()

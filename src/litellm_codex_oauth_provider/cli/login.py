@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..constants import ENV_AUTH_FILE, ENV_CODEX_HOME, JWT_AUTH_CLAIM
+from ..config import CODEX_AUTH_FILE, CODEX_HOME
+from ..protocol import JWT_AUTH_CLAIM
 from .format import iso, mode_text
 
 if TYPE_CHECKING:
@@ -41,11 +42,11 @@ class LoginChoice:
         """The settings another process needs to use this login: name to value, None to unset it."""
         changes: dict[str, str | None] = {}
         if self.auth_file is not None:
-            changes[ENV_AUTH_FILE] = str(self.auth_file.expanduser())
+            changes[CODEX_AUTH_FILE.name] = str(self.auth_file.expanduser())
         elif self.codex_home is not None:
-            changes[ENV_AUTH_FILE] = None  # the explicit home wins over the environment's file
+            changes[CODEX_AUTH_FILE.name] = None  # the explicit home wins over the environment's file
         if self.codex_home is not None:
-            changes[ENV_CODEX_HOME] = str(self.codex_home.expanduser())
+            changes[CODEX_HOME.name] = str(self.codex_home.expanduser())
         return changes
 
 

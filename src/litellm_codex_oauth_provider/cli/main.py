@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..log import RedactingFilter
+from ..protocol import PACKAGE_VERSION
 from .console import CONTEXT, EXIT_CODES_HELP
 from .doctor import doctor
 from .login import LoginChoice
@@ -39,7 +39,7 @@ from .status import status
     help="An explicit auth.json (default: $CODEX_AUTH_FILE, else <codex home>/auth.json).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log the package's debug lines to stderr (never tokens).")
-@click.version_option(__version__, "-V", "--version", prog_name="codex-litellm")
+@click.version_option(PACKAGE_VERSION, "-V", "--version", prog_name="codex-litellm")
 @click.pass_context
 def main(ctx: click.Context, codex_home: Path | None, auth_file: Path | None, verbose: bool) -> None:
     """Use the ChatGPT Codex models through LiteLLM with the Codex CLI login.

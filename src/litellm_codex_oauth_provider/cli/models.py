@@ -10,8 +10,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from .. import settings
-from ..constants import PROVIDER_NAME
+from .. import config
+from ..protocol import PROVIDER_NAME
 from .console import EXIT_CODES_HELP, EXIT_NO_LOGIN, EXIT_UNREACHABLE, console, err
 from .login import LoginChoice
 
@@ -45,7 +45,7 @@ def models(login: LoginChoice, as_json: bool, show_all: bool, refresh: bool) -> 
     if as_json:
         payload = {
             "source": catalog.source,
-            "base_url": settings.api_base(),
+            "base_url": config.CODEX_API_BASE.get(),
             "models": [model_json(m) for m in shown],
         }
         click.echo(json.dumps(payload, indent=2))
@@ -53,7 +53,7 @@ def models(login: LoginChoice, as_json: bool, show_all: bool, refresh: bool) -> 
         console().print(catalog_table(shown))
     if not catalog.authoritative:
         err(
-            f"The backend at {settings.api_base()} could not be reached; this is the {catalog.source} "
+            f"The backend at {config.CODEX_API_BASE.get()} could not be reached; this is the {catalog.source} "
             "catalog, which may be out of date. `codex-litellm doctor` shows why."
         )
         sys.exit(EXIT_UNREACHABLE)
@@ -64,7 +64,7 @@ def fetch_catalog(manager: CodexTokenManager, *, refresh: bool) -> ModelCatalog:
     from ..models.catalog_store import CatalogStore
     from ..transport import CodexOpenAIClient
 
-    client = CodexOpenAIClient(base_url=settings.api_base(), token_manager=manager, max_retries=0)
+    client = CodexOpenAIClient(base_url=config.CODEX_API_BASE.get(), token_manager=manager, max_retries=0)
     try:
         return CatalogStore(ttl=0.0 if refresh else None).catalog(client)
     finally:

@@ -19,7 +19,7 @@ import platformdirs
 from rich.table import Table
 from rich.text import Text
 
-from .. import __version__
+from ..protocol import PACKAGE_VERSION
 from .console import EXIT_CODES_HELP, EXIT_FAILED, PACKAGE, console, err
 from .login import LoginChoice
 
@@ -184,7 +184,9 @@ def announce(login: LoginChoice, config: Path, host: str, port: int, workers: in
             "", Text(f"{pattern}: any other catalog model, effort suffix (-high) or Fast tier (-fast)")
         )
     out = console()
-    out.print(Text(f"codex-litellm {__version__}: LiteLLM proxy for the ChatGPT Codex models", style="bold"))
+    out.print(
+        Text(f"codex-litellm {PACKAGE_VERSION}: LiteLLM proxy for the ChatGPT Codex models", style="bold")
+    )
     out.print(grid)
     if host not in ("127.0.0.1", "localhost", "::1"):
         warnings.append("it is reachable from other machines: keep the key secret and put TLS in front")

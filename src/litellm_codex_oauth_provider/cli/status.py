@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .. import usage as usage_snapshot
+from .. import usage
 from .console import EXIT_CODES_HELP, EXIT_NO_LOGIN, console
 from .format import bar, mode_text, relative, when, window_label
 from .login import LoginChoice, LoginFacts
@@ -36,7 +36,7 @@ def status(login: LoginChoice, as_json: bool) -> None:
     Tokens are never printed.
     """
     facts = LoginFacts.read(login.manager())
-    snapshot = usage_snapshot.load_snapshot()
+    snapshot = usage.load_snapshot()
     if as_json:
         data = facts.to_json()
         data["usage"] = snapshot.to_json() if snapshot is not None else None
@@ -47,7 +47,7 @@ def status(login: LoginChoice, as_json: bool) -> None:
         sys.exit(EXIT_NO_LOGIN)
 
 
-def print_status(facts: LoginFacts, snapshot: usage_snapshot.UsageSnapshot | None) -> None:
+def print_status(facts: LoginFacts, snapshot: usage.UsageSnapshot | None) -> None:
     out = console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -113,7 +113,7 @@ def print_file_problems(out: Console, problems: list[LoginFileProblem]) -> None:
         out.print(Text(f"   fix: {problem.fix}"))
 
 
-def print_usage(out: Console, snapshot: usage_snapshot.UsageSnapshot | None) -> None:
+def print_usage(out: Console, snapshot: usage.UsageSnapshot | None) -> None:
     if snapshot is None or not snapshot.windows:
         out.print(
             "plan usage: nothing recorded yet; it is read from the backend's answers, so make a request first"

@@ -34,12 +34,13 @@ from openai.types import Model
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
-from .. import settings
-from ..constants import DEFAULT_API_BASE, ENV_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
+from .. import config
+from ..config import CODEX_API_BASE
 from ..exceptions import CodexBackendURLError, CodexUnknownModelError
 from ..litellm_glue import patches
 from ..models.catalog import ModelCatalog
 from ..models.ids import strip_provider_prefix
+from ..protocol import DEFAULT_API_BASE, MODEL_PREFIXES, PROVIDER_NAME
 from ..provider import CodexAuthProvider, codex_auth_provider
 from ..retries import RetryBudget, pause
 from .convert import (
@@ -116,14 +117,14 @@ def codex_base_url(base_url: str | httpx.URL | None, *, codex_backend: bool = Fa
         raise CodexBackendURLError(f"base_url is not a valid URL ({exc}).") from exc
     if codex_backend:
         return url
-    allowed = {DEFAULT_API_BASE, settings.api_base()}
+    allowed = {DEFAULT_API_BASE, config.CODEX_API_BASE.get()}
     if any(_same_endpoint(parsed, httpx.URL(backend)) for backend in allowed):
         return url
     shown = parsed.copy_with(username=None, password=None, query=None, fragment=None)
     raise CodexBackendURLError(
-        f"base_url {shown} is not the Codex backend ({settings.api_base()}), and the Codex client "
+        f"base_url {shown} is not the Codex backend ({config.CODEX_API_BASE.get()}), and the Codex client "
         "sends your ChatGPT login to its base_url. Leave base_url out (or set "
-        f"{ENV_API_BASE}) to use the Codex backend; to reach another OpenAI-compatible server, "
+        f"{CODEX_API_BASE.name}) to use the Codex backend; to reach another OpenAI-compatible server, "
         "use the openai package's own client. If this URL really is a Codex backend (a relay "
         "you run), pass codex_backend=True."
     )

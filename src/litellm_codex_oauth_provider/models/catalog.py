@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from ..constants import REASONING_EFFORTS
+from ..protocol import REASONING_EFFORTS
 
 #: Where a catalog came from. Only a catalog the backend confirmed within the TTL is authoritative
 #: enough to refuse an unknown model id; the others may simply be out of date.

@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 
-from .. import constants as C
-from .. import settings
+from .. import config, protocol
 from ..bounded import LimitExceeded, read_regular_file, time_left
-from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient, codex_headers
+from ..protocol import codex_headers
+from ..transport import AsyncCodexOpenAIClient, CodexOpenAIClient
 from .catalog import SOURCE_CACHE, SOURCE_LIVE, SOURCE_STALE, ModelCatalog, bundled_catalog
 from .flow import (
     FLIGHTS,
@@ -60,19 +60,19 @@ def _catalog_get(base_url: str, *, seconds: float, etag: str | None = None) -> G
         headers["If-None-Match"] = etag
     deadline, seconds = limit(seconds)
     return Get(
-        base_url.rstrip("/") + C.MODELS_PATH,
-        cap=C.MAX_CATALOG_BYTES,
+        base_url.rstrip("/") + protocol.MODELS_PATH,
+        cap=config.MAX_CATALOG_BYTES,
         deadline=deadline,
         seconds=seconds,
         what=_CATALOG,
-        params={"client_version": settings.client_version()},
+        params={"client_version": config.CODEX_CLIENT_VERSION.get()},
         headers=headers,
     )
 
 
 def _timeout() -> float:
     """`CODEX_CATALOG_TIMEOUT`, at most half of what the call has left: the catalog has a fallback, the turn none."""
-    configured = settings.catalog_timeout()
+    configured = config.CODEX_CATALOG_TIMEOUT.get()
     return time_left(configured, share=0.5) or configured
 
 
@@ -174,7 +174,7 @@ class CatalogStore:
 
     def cached_catalog(self, base_url: str | None = None) -> ModelCatalog:
         """The catalog for `base_url` from memory or disk, else the bundled one; never a request."""
-        base_url = base_url or settings.api_base()
+        base_url = base_url or config.CODEX_API_BASE.get()
         entry = self._consult_disk(self._key(base_url), self._files(base_url))
         return entry.catalog if entry is not None else self._bundled
 
@@ -190,13 +190,13 @@ class CatalogStore:
     @staticmethod
     def _key(base_url: str) -> str:
         """Cheap on purpose (the hot path): the raw settings, not the resolved cache folder."""
-        return (
-            f"models|{os.environ.get(C.ENV_CACHE_DIR, '')}|{base_url.rstrip('/')}|{settings.client_version()}"
-        )
+        return f"models|{os.environ.get(config.CODEX_CACHE_DIR.name, '')}|{base_url.rstrip('/')}|{config.CODEX_CLIENT_VERSION.get()}"
 
     @staticmethod
     def _files(base_url: str) -> _CatalogFiles:
-        return _CatalogFiles(settings.cache_dir(), base_url.rstrip("/"), settings.client_version())
+        return _CatalogFiles(
+            config.CODEX_CACHE_DIR.get(), base_url.rstrip("/"), config.CODEX_CLIENT_VERSION.get()
+        )
 
     def _memo(self, key: str, now: float) -> ModelCatalog | None:
         entry = self._entries.get(key)
@@ -217,7 +217,7 @@ class CatalogStore:
         return stale if stale is not None else self._bundled
 
     def _ttl(self) -> float:
-        return settings.catalog_ttl() if self._ttl_setting is None else self._ttl_setting
+        return config.CODEX_CATALOG_TTL.get() if self._ttl_setting is None else self._ttl_setting
 
     def _is_fresh(self, checked_at: float) -> bool:
         """Whether a copy the backend confirmed at `checked_at` is within the TTL."""
@@ -273,7 +273,7 @@ class CatalogStore:
                     entry.catalog = entry.catalog.with_source(SOURCE_CACHE)
             return entry
         try:
-            payload = json.loads(read_regular_file(files.body, C.MAX_CATALOG_BYTES)[0])
+            payload = json.loads(read_regular_file(files.body, config.MAX_CATALOG_BYTES)[0])
             source = SOURCE_CACHE if self._is_fresh(fetched_at) else SOURCE_STALE
             catalog = ModelCatalog.from_payload(payload, source=source, etag=etag)
         except (OSError, ValueError, LimitExceeded) as exc:
@@ -312,7 +312,7 @@ class CatalogStore:
 
     def _failed(self, key: str, files: _CatalogFiles, exc: BaseException) -> ModelCatalog:
         """Use the last cached catalog (else the bundled one) and do not ask again for a while."""
-        retry_at = self._clock() + min(self._ttl(), C.CATALOG_FAILURE_BACKOFF_SECONDS)
+        retry_at = self._clock() + min(self._ttl(), config.CATALOG_FAILURE_BACKOFF_SECONDS)
         entry = self._entries.get(key)
         if entry is not None:
             entry.retry_at = retry_at

@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ..constants import MODEL_PREFIXES, REASONING_EFFORTS
 from ..exceptions import CodexUnknownModelError
 from ..log import log_once
+from ..protocol import MODEL_PREFIXES, REASONING_EFFORTS
 
 if TYPE_CHECKING:
     from .catalog import ModelCatalog, ModelInfo

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from .. import constants as C
-from .. import settings
+from .. import config, protocol
 from ..bounded import LimitExceeded, read_regular_file
-from ..transport import user_agent
+from ..protocol import user_agent
 from .flow import (
     FLIGHTS,
     Blocking,
@@ -69,8 +68,8 @@ class PromptStore:
     @staticmethod
     def _key(slug: str) -> tuple[str, str]:
         file = prompt_file_for(slug)
-        source = settings.instructions_url() or "github"
-        return f"prompt|{os.environ.get(C.ENV_CACHE_DIR, '')}|{source}|{file}", file
+        source = config.CODEX_INSTRUCTIONS_URL.get() or "github"
+        return f"prompt|{os.environ.get(config.CODEX_CACHE_DIR.name, '')}|{source}|{file}", file
 
     def _memo(self, key: str, now: float) -> tuple[bool, str | None]:
         entry = self._entries.get(key)
@@ -79,7 +78,7 @@ class PromptStore:
         return False, None
 
     def _is_fresh(self, entry: _Prompt) -> bool:
-        return self._clock() - entry.checked_at < C.INSTRUCTIONS_TTL_SECONDS
+        return self._clock() - entry.checked_at < config.INSTRUCTIONS_TTL_SECONDS
 
     def _flow(self, slug: str) -> Flow[str | None]:
         """Every decision of handing out a prompt file: memory, then one shared refresh."""
@@ -93,16 +92,16 @@ class PromptStore:
 
     def _refresh(self, key: str, file: str) -> Flow[str | None]:
         """The disk first, then the file: from the configured URL, else from the latest release."""
-        folder = settings.cache_dir() / "instructions"
+        folder = config.CODEX_CACHE_DIR.get() / "instructions"
         entry = yield Blocking(self._consult_disk, (key, file, folder))
         if entry is not None and self._is_fresh(entry):
             return entry.text
         try:
-            deadline = time.monotonic() + C.PROMPT_TIMEOUT_SECONDS  # for both requests together
+            deadline = time.monotonic() + config.PROMPT_TIMEOUT_SECONDS  # for both requests together
             url, tag = _override_url(file), None
             if url is None:
-                tag = _release_tag((yield _get(C.CODEX_RELEASE_API_URL, deadline)))
-                url = C.CODEX_PROMPT_URL_TEMPLATE.format(tag=tag, file=file)
+                tag = _release_tag((yield _get(protocol.CODEX_RELEASE_API_URL, deadline)))
+                url = protocol.CODEX_PROMPT_URL_TEMPLATE.format(tag=tag, file=file)
             response = yield _get(url, deadline, _conditional(entry, url))
         except Exception as exc:
             return self._failed(key, file, exc)
@@ -116,7 +115,7 @@ class PromptStore:
         if meta is None or not isinstance(meta.get("fetched_at"), int | float):
             return entry
         try:
-            text = read_regular_file(folder / file, C.MAX_PROMPT_BYTES)[0].decode("utf-8")
+            text = read_regular_file(folder / file, config.MAX_PROMPT_BYTES)[0].decode("utf-8")
         except (OSError, ValueError, LimitExceeded):
             return entry
         fetched_at = trusted_time(meta["fetched_at"], self._clock())
@@ -153,7 +152,7 @@ class PromptStore:
         if entry is None:
             entry = self._entries[key] = _Prompt(None, None, None, None, checked_at=float("-inf"))
         first = entry.retry_at == 0.0
-        entry.retry_at = now + min(C.INSTRUCTIONS_TTL_SECONDS, C.CATALOG_FAILURE_BACKOFF_SECONDS)
+        entry.retry_at = now + min(config.INSTRUCTIONS_TTL_SECONDS, config.CATALOG_FAILURE_BACKOFF_SECONDS)
         if first:
             logger.info("codex: cannot fetch the Codex prompt file %s (%s)", file, describe(exc))
         return entry.text
@@ -167,13 +166,13 @@ def _headers() -> dict[str, str]:
 
 
 def _client() -> httpx.Client:
-    return httpx.Client(timeout=C.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_headers())
+    return httpx.Client(timeout=config.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_headers())
 
 
 async def _aclient() -> httpx.AsyncClient:
     # Building a client loads CA certificates from disk: done off the loop.
     return await asyncio.to_thread(
-        httpx.AsyncClient, timeout=C.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_headers()
+        httpx.AsyncClient, timeout=config.PROMPT_TIMEOUT_SECONDS, follow_redirects=True, headers=_headers()
     )
 
 
@@ -181,9 +180,9 @@ def _get(url: str, deadline: float, headers: dict[str, str] | None = None) -> Ge
     """A prompt file or the release API: up to `MAX_PROMPT_BYTES`, before the prompt's deadline."""
     return Get(
         url,
-        cap=C.MAX_PROMPT_BYTES,
+        cap=config.MAX_PROMPT_BYTES,
         deadline=deadline,
-        seconds=C.PROMPT_TIMEOUT_SECONDS,
+        seconds=config.PROMPT_TIMEOUT_SECONDS,
         what=url,
         headers=headers or {},
     )
@@ -198,7 +197,7 @@ def _release_tag(response: httpx.Response) -> str:
 
 
 def _override_url(file: str) -> str | None:
-    override = settings.instructions_url()
+    override = config.CODEX_INSTRUCTIONS_URL.get()
     if override is None:
         return None
     return override.replace("{file}", file) if "{file}" in override else f"{override.rstrip('/')}/{file}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import litellm
 
-from ..constants import DEFAULT_MAX_OUTPUT_TOKENS, PROVIDER_NAME
+from ..protocol import DEFAULT_MAX_OUTPUT_TOKENS, PROVIDER_NAME
 from .catalog import ModelCatalog, ModelInfo
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import settings
+from .. import config
 from ..exceptions import CodexModelError
 from ..models.catalog import ModelInfo
 from ..models.ids import ModelSpec
@@ -172,7 +172,7 @@ def build_request(
 ) -> CodexRequest:
     """Translate one chat call. Always `store: false`, `stream: true`, encrypted reasoning included."""
     params = _merged_params(optional_params)
-    codex_mode = force_codex_instructions or settings.codex_mode()
+    codex_mode = force_codex_instructions or config.CODEX_MODE.get()
     dropped = sorted(
         k for k in params if k in REJECTED_PARAMS and params[k] is not None and params[k] != _AS_SENT.get(k)
     )
@@ -220,7 +220,7 @@ def build_request(
         info,
         requested=params.get("reasoning_effort") or params.get("reasoning"),
         suffix=spec.effort,
-        summary=settings.reasoning_summary(),
+        summary=config.CODEX_REASONING_SUMMARY.get(),
     )
     caller_text = params.get("text") if isinstance(params.get("text"), Mapping) else {}
     text: dict[str, Any] = {}
