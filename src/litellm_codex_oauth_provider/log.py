@@ -60,3 +60,9 @@ def log_once(
             return
         _logged.add(key)
     logger.log(level, message, *args)
+
+
+def forget_logged() -> None:
+    """Let every `log_once` message be logged again (tests; a long-lived process after a reload)."""
+    with _logged_lock:
+        _logged.clear()

@@ -29,8 +29,8 @@ from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
 from .config import MAX_LOGIN_POOLS
 from .deployment import resolve_login
-from .errors import to_litellm_error
 from .litellm_glue import patches, responses_route
+from .litellm_glue.errors import to_litellm_error
 from .litellm_glue.streams import PrimedStream, StreamReport, rate_limit_headers, record_plan_usage
 from .models.catalog import ModelCatalog, ModelInfo
 from .models.catalog_store import CatalogStore

@@ -37,8 +37,8 @@ from . import config
 from .auth.manager import CodexTokenManager
 from .auth.record import Credentials
 from .deployment import LoginConfig, resolve_login
-from .errors import to_litellm_error
 from .exceptions import CodexRequestRefusedError, CodexStreamError
+from .litellm_glue.errors import to_litellm_error
 from .litellm_glue.streams import rate_limit_headers, record_plan_usage
 from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model

@@ -31,9 +31,9 @@ MESSAGES = [
 
 @pytest.fixture(autouse=True)
 def _fresh_log_once_state():
-    log._logged.clear()
+    log.forget_logged()
     yield
-    log._logged.clear()
+    log.forget_logged()
 
 
 class Clock:

@@ -16,8 +16,8 @@ import pytest
 from litellm_codex_oauth_provider import exceptions as exc
 from litellm_codex_oauth_provider.dropin import client as dropin_client
 from litellm_codex_oauth_provider.dropin.errors import failure_of, openai_error, to_openai_error
-from litellm_codex_oauth_provider.errors import litellm_error, to_litellm_error
 from litellm_codex_oauth_provider.failures import Failure, Kind, carried, classify, from_stream
+from litellm_codex_oauth_provider.litellm_glue.errors import litellm_error, to_litellm_error
 
 REQUEST = httpx.Request("POST", "http://codex.test/responses")
 MODEL = "codex/gpt-5.5"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from litellm_codex_oauth_provider import log
 from litellm_codex_oauth_provider.models.catalog import ModelCatalog, ModelInfo, bundled_catalog
 from litellm_codex_oauth_provider.models.ids import resolve_model
 from litellm_codex_oauth_provider.protocol import REASONING_EFFORTS
-from litellm_codex_oauth_provider.request import reasoning
 from litellm_codex_oauth_provider.request.body import build_request
 from litellm_codex_oauth_provider.request.reasoning import clamp_effort, resolve_effort
 from litellm_codex_oauth_provider.testing.fake_codex import CATALOG_FILE as REFERENCE
@@ -23,9 +23,9 @@ LIVE = ModelCatalog.from_payload(json.loads(REFERENCE.read_text(encoding="utf-8"
 
 @pytest.fixture(autouse=True)
 def _fresh_warn_once_state():
-    reasoning._warned.clear()
+    log.forget_logged()
     yield
-    reasoning._warned.clear()
+    log.forget_logged()
 
 
 def body(model: str, catalog: ModelCatalog = LIVE, **params) -> dict:

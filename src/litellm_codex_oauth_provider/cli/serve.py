@@ -19,8 +19,8 @@ import platformdirs
 from rich.table import Table
 from rich.text import Text
 
-from ..protocol import PACKAGE_VERSION
-from .console import EXIT_CODES_HELP, EXIT_FAILED, PACKAGE, console, err
+from ..protocol import PACKAGE, PACKAGE_VERSION
+from .console import EXIT_CODES_HELP, EXIT_FAILED, console, err
 from .login import LoginChoice
 
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"

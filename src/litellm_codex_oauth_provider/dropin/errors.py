@@ -16,8 +16,8 @@ import httpx
 import litellm
 import openai
 
-from ..errors import is_litellm_error
 from ..failures import Failure, Kind, carried, classify, kind_for_status
+from ..litellm_glue.errors import is_litellm_error
 
 __all__ = ["failure_of", "openai_error", "openai_errors", "raise_openai_error", "to_openai_error"]
 

@@ -1,1 +1,1 @@
-"""Where this package meets LiteLLM's internals: feature-detected adjustments."""
+"""Where this package meets LiteLLM: feature-detected adjustments, the stream glue, LiteLLM's error classes."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..exceptions import CodexRequestError
+from ..log import log_once
 from ..models.catalog import ModelInfo
 from ..models.ids import get_model_family
 from ..protocol import REASONING_EFFORTS
@@ -22,9 +22,6 @@ _LEGACY_FAMILY_EFFORTS: dict[str, tuple[str, ...]] = {
     "codex-mini": ("medium", "high"),
     "codex": ("low", "medium", "high"),
 }
-
-_warned: set[tuple[str, str, str]] = set()
-_warned_lock = threading.Lock()
 
 
 def clamp_effort(effort: str, supported: Sequence[str]) -> str:
@@ -43,12 +40,10 @@ def supported_efforts(slug: str, info: ModelInfo | None) -> tuple[str, ...]:
 
 
 def _warn_once(slug: str, effort: str, used: str, supported: Sequence[str]) -> None:
-    key = (slug.lower(), effort, used)
-    with _warned_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    logger.warning(
+    log_once(
+        logger,
+        ("reasoning", slug.lower(), effort, used),
+        logging.WARNING,
         "codex: %s does not support reasoning effort %r; using %r (supported: %s)",
         slug,
         effort,

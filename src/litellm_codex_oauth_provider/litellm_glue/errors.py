@@ -1,8 +1,7 @@
 """Every failure as the LiteLLM exception its retries, fallbacks and router cooldowns understand.
 
-What a failure means is decided in failures.py; this module only picks LiteLLM's class for it.
-`CodexStreamError`, `retryable_turn_failure` and `rejects_instructions` are re-exported for the
-turn code that imports them from here; they live in exceptions.py and failures.py.
+What a failure means is decided in failures.py; this module only picks LiteLLM's class for it
+(dropin/errors.py picks openai's).
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from typing import Any
 import httpx
 import litellm
 
-from .failures import Failure, Kind, carry, classify
-from .protocol import PROVIDER_NAME
+from ..failures import Failure, Kind, carry, classify
+from ..protocol import PROVIDER_NAME
 
 __all__ = [
     "is_litellm_error",
