@@ -21,7 +21,6 @@ a 400, since the backend keeps no conversations.
 from __future__ import annotations
 
 import json
-import logging
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,13 +43,7 @@ from .models.catalog import ModelInfo
 from .models.ids import ModelSpec, resolve_model
 from .models.prompts import derive_instructions
 from .protocol import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH, codex_headers
-from .request.body import (
-    caller_session_id,
-    client_metadata_map,
-    conversation_key,
-    include_list,
-    resolve_service_tier,
-)
+from .request.body import finish_body, include_list
 from .request.reasoning import apply_reasoning_config, resolve_verbosity
 from .transport import ClientPool
 from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
@@ -58,7 +51,6 @@ from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
 if TYPE_CHECKING:
     from .provider import CodexAuthProvider
 
-logger = logging.getLogger(__name__)
 
 #: Request fields the backend takes as the caller sent them.
 _FORWARDED = ("tools", "tool_choice", "parallel_tool_calls")
@@ -175,20 +167,16 @@ def build_responses_body(
         dropped.append("text.verbosity")
     if caller_text:
         body["text"] = caller_text
-    tier = resolve_service_tier(spec, info, params.get("service_tier"))
-    if tier:
-        body["service_tier"] = tier
-    metadata = client_metadata_map(params.get("client_metadata"))
-    if metadata:
-        body["client_metadata"] = metadata
-    cache_key = str(
-        params.get("prompt_cache_key")
-        or caller_session_id(litellm_params)
-        or conversation_key(str(body.get("instructions") or ""), [i for i in items if isinstance(i, Mapping)])
+    cache_key = finish_body(
+        body,
+        spec,
+        info,
+        params,
+        litellm_params,
+        instructions=str(body.get("instructions") or ""),
+        items=[i for i in items if isinstance(i, Mapping)],
+        dropped=dropped,
     )
-    body["prompt_cache_key"] = cache_key
-    if dropped:
-        logger.warning("codex: dropped parameters the Codex backend does not accept: %s", ", ".join(dropped))
     return body, cache_key
 
 

@@ -237,20 +237,45 @@ def build_request(
     if text:
         body["text"] = text
 
+    cache_key = finish_body(
+        body,
+        spec,
+        info,
+        params,
+        litellm_params,
+        instructions=instructions,
+        items=input_items,
+        dropped=dropped,
+    )
+    return CodexRequest(slug=spec.slug, body=body, session_id=cache_key, dropped=dropped)
+
+
+def finish_body(
+    body: dict[str, Any],
+    spec: ModelSpec,
+    info: ModelInfo | None,
+    params: Mapping[str, Any],
+    litellm_params: Mapping[str, Any] | None,
+    *,
+    instructions: str,
+    items: Sequence[Mapping[str, Any]],
+    dropped: Sequence[str],
+) -> str:
+    """What every body carries, whichever road it came by (chat or Responses): the Fast tier, the
+    client metadata and the prompt-cache key; the parameters left out are warned about. Returns
+    the cache key, which is also the turn's `session-id`."""
     tier = resolve_service_tier(spec, info, params.get("service_tier"))
     if tier:
         body["service_tier"] = tier
     client_metadata = client_metadata_map(params.get("client_metadata"))
     if client_metadata:
         body["client_metadata"] = client_metadata
-
-    cache_key = (
+    cache_key = str(
         params.get("prompt_cache_key")
         or caller_session_id(litellm_params)
-        or conversation_key(instructions, input_items)
+        or conversation_key(instructions, items)
     )
-    body["prompt_cache_key"] = str(cache_key)
-
+    body["prompt_cache_key"] = cache_key
     if dropped:
         logger.warning("codex: dropped parameters the Codex backend does not accept: %s", ", ".join(dropped))
-    return CodexRequest(slug=spec.slug, body=body, session_id=str(cache_key), dropped=dropped)
+    return cache_key
