@@ -29,6 +29,7 @@ from .auth.manager import CodexTokenManager
 from .bounded import call_deadline
 from .config import MAX_LOGIN_POOLS
 from .deployment import resolve_login
+from .drive import arun, run
 from .litellm_glue import patches, responses_route
 from .litellm_glue.errors import to_litellm_error
 from .litellm_glue.streams import PrimedStream, StreamReport, rate_limit_headers, record_plan_usage
@@ -53,14 +54,12 @@ from .turn import (
     Wait,
     annotate,
     answers,
-    arun,
     call_deadline_of,
     call_timeout,
     fresh,
     health_response,
     is_health_check,
     merge_choices,
-    run,
 )
 
 __all__ = ["CodexAuthProvider", "codex_auth_provider", "rate_limit_headers"]

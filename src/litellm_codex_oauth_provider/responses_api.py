@@ -36,6 +36,7 @@ from . import config
 from .auth.manager import CodexTokenManager
 from .auth.record import Credentials
 from .deployment import LoginConfig, resolve_login
+from .drive import arun, run
 from .exceptions import CodexRequestRefusedError, CodexStreamError
 from .litellm_glue.errors import to_litellm_error
 from .litellm_glue.streams import rate_limit_headers, record_plan_usage
@@ -46,7 +47,7 @@ from .protocol import HEADER_SESSION_ID, PROVIDER_NAME, RESPONSES_PATH, codex_he
 from .request.body import finish_body, include_list
 from .request.reasoning import apply_reasoning_config, resolve_verbosity
 from .transport import ClientPool
-from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step, arun, run
+from .turn import Flow, GetCatalog, GetCredentials, GetFallback, Step
 
 if TYPE_CHECKING:
     from .provider import CodexAuthProvider

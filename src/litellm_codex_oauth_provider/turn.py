@@ -2,7 +2,7 @@
 
 A call is a `Turn`. Its flows (`open_flow`, `complete_flow`, `stream_flow`, `health_flow`) are
 generators that yield the I/O they need as a `Step` and get its result back (or its exception
-thrown in), the way httpx's `Auth.auth_flow` serves both clients: `run` and `arun` drive a flow
+thrown in), the way httpx's `Auth.auth_flow` serves both clients: `drive.run` and `drive.arun` drive a flow
 with a function that performs one step, `provider.py` has that function for the sync client and
 for the async one, and decides nothing itself (nor does `responses_api.py`, which uses the same
 steps to prepare a Responses request).
@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -113,63 +113,6 @@ class Read(Step):
 
 
 Flow = Generator[Step, Any, R]
-
-
-def run(
-    flow: Flow[R],
-    perform: Callable[[Step], Any],
-    *,
-    until: type[Step] | None = None,
-    error: Exception | None = None,
-) -> R:
-    """Drive `flow` to its end, `perform`ing each step (its errors go back into the flow).
-
-    With `until`, stop at the first step of that type and return it: call again with the
-    outcome (`error`, or none) to resume.
-    """
-    result: Any = None
-    while not (step := _advance(flow, result, error, until)).done:
-        result, error = _outcome(perform, step.value)
-    return step.value
-
-
-async def arun(
-    flow: Flow[R],
-    perform: Callable[[Step], Awaitable[Any]],
-    *,
-    until: type[Step] | None = None,
-    error: Exception | None = None,
-) -> R:
-    """`run` with an async `perform`."""
-    result: Any = None
-    while not (step := _advance(flow, result, error, until)).done:
-        try:
-            result, error = await perform(step.value), None
-        except Exception as exc:
-            result, error = None, exc
-    return step.value
-
-
-@dataclass(frozen=True)
-class _Next:
-    done: bool
-    value: Any
-
-
-def _advance(flow: Flow[Any], result: Any, error: Exception | None, until: type[Step] | None) -> _Next:
-    """The flow's next step to perform, or (done) its return value or the `until` step."""
-    try:
-        step = flow.throw(error) if error is not None else flow.send(result)
-    except StopIteration as stop:
-        return _Next(True, stop.value)
-    return _Next(until is not None and isinstance(step, until), step)
-
-
-def _outcome(perform: Callable[[Step], Any], step: Step) -> tuple[Any, Exception | None]:
-    try:
-        return perform(step), None
-    except Exception as exc:
-        return None, exc
 
 
 # -- the state that outlives a call ---------------------------------------------------------------

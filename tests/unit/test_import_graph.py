@@ -17,7 +17,7 @@ import litellm_codex_oauth_provider as package
 ROOT = Path(package.__file__).parent
 NAME = package.__name__
 #: Modules anything may import; they import only each other (and the standard library, third parties).
-BOTTOM = {"protocol", "config", "bounded", "files", "log", "encrypted_reasoning", "exceptions"}
+BOTTOM = {"protocol", "config", "bounded", "files", "log", "encrypted_reasoning", "exceptions", "drive"}
 
 
 def _module_name(path: Path) -> str:

@@ -6,6 +6,7 @@ import httpx
 import openai
 import pytest
 
+from litellm_codex_oauth_provider.drive import run
 from litellm_codex_oauth_provider.exceptions import CodexStreamError
 from litellm_codex_oauth_provider.models.catalog import bundled_catalog
 from litellm_codex_oauth_provider.retries import RetryBudget
@@ -17,7 +18,6 @@ from litellm_codex_oauth_provider.turn import (
     Send,
     Turn,
     Wait,
-    run,
 )
 
 MESSAGES = [{"role": "user", "content": "hi"}]

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from .. import drive
 from ..bounded import (
     LimitExceeded,
     aread_capped,
@@ -88,33 +89,21 @@ def limit(seconds: float) -> tuple[float, float]:
 # -- the drivers --------------------------------------------------------------------------------------
 
 
-def _resume(flow: Flow[T], result: Any, error: Exception | None) -> Step:
-    """The flow's next step, after sending it what the last step gave or throwing what it raised."""
-    return flow.throw(error) if error is not None else flow.send(result)
-
-
 def run(flow: Flow[T], connect: Callable[[], contextlib.AbstractContextManager[httpx.Client]]) -> T:
     """Do `flow`'s steps in this thread; `connect` gives the HTTP client, on the first `Get` only."""
     with contextlib.ExitStack() as stack, contextlib.closing(flow):
         http: httpx.Client | None = None
-        result: Any = None
-        error: Exception | None = None
-        try:
-            while True:
-                step = _resume(flow, result, error)
-                result, error = None, None
-                try:
-                    if isinstance(step, Get):
-                        http = http or stack.enter_context(connect())
-                        result = _get(http, step)
-                    elif isinstance(step, Blocking):
-                        result = step.func(*step.args)
-                    else:
-                        result = step.future.result()
-                except Exception as exc:
-                    error = exc
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+
+        def perform(step: Step) -> Any:
+            nonlocal http
+            if isinstance(step, Get):
+                http = http or stack.enter_context(connect())
+                return _get(http, step)
+            if isinstance(step, Blocking):
+                return step.func(*step.args)
+            return step.future.result()
+
+        return drive.run(flow, perform)
 
 
 async def arun(
@@ -124,24 +113,17 @@ async def arun(
     async with contextlib.AsyncExitStack() as stack:
         with contextlib.closing(flow):
             http: httpx.AsyncClient | None = None
-            result: Any = None
-            error: Exception | None = None
-            try:
-                while True:
-                    step = _resume(flow, result, error)
-                    result, error = None, None
-                    try:
-                        if isinstance(step, Get):
-                            http = http or await stack.enter_async_context(await connect())
-                            result = await _aget(http, step)
-                        elif isinstance(step, Blocking):
-                            result = await asyncio.to_thread(step.func, *step.args)
-                        else:
-                            result = await asyncio.wrap_future(step.future)
-                    except Exception as exc:
-                        error = exc
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+
+            async def perform(step: Step) -> Any:
+                nonlocal http
+                if isinstance(step, Get):
+                    http = http or await stack.enter_async_context(await connect())
+                    return await _aget(http, step)
+                if isinstance(step, Blocking):
+                    return await asyncio.to_thread(step.func, *step.args)
+                return await asyncio.wrap_future(step.future)
+
+            return await drive.arun(flow, perform)
 
 
 def lend(http: httpx.Client) -> Callable[[], contextlib.AbstractContextManager[httpx.Client]]:
